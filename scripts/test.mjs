@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs Quartile's test suites with Node's own test runner (through tsx for TypeScript).
+//   node scripts/test.mjs [unit|integration|e2e|browser|chaos …] [--grep TEXT]
+// Without suite names it runs unit, integration and e2e. Node 20 has no glob support
+// in `--test`, so the file list is gathered here.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const argv = process.argv.slice(2);
+const suites = [];
+let grep;
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--grep') grep = argv[++i];
+  else suites.push(argv[i]);
+}
+const chosen = suites.length > 0 ? suites : ['unit', 'integration', 'e2e'];
+
+function walk(dir) {
+  let out = [];
+  let entries = [];
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out = out.concat(walk(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const files = chosen
+  .flatMap((suite) => walk(join(root, 'test', suite)))
+  .filter((f) => grep === undefined || f.includes(grep))
+  .sort();
+if (files.length === 0) {
+  console.error(`No test files found for: ${chosen.join(', ')}`);
+  process.exit(1);
+}
+console.log(`Running ${files.length} test files (${chosen.join(', ')}); services: ${process.env.QUARTILE_TEST_SERVICES ?? 'auto'}`);
+const concurrency = process.env.QUARTILE_TEST_CONCURRENCY ?? '2';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative(root, f))],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,43 @@
+/**
+ * Which real services the service-backed suites may use.
+ *
+ * `QUARTILE_TEST_SERVICES` decides what happens when a service's URL is not set:
+ *  - `required` (CI): the suite FAILS, naming the missing variable. Nothing is skipped.
+ *  - `auto` (default): the suite is skipped with a note, so `npm test` passes on a
+ *    machine that has only Node.
+ * The URLs are the same `QUARTILE_*` variables the engine itself reads.
+ */
+export type ServiceName = 'kafka' | 'schemaRegistry' | 'redis' | 'clickhouse';
+
+const VARIABLES: Record<ServiceName, string> = {
+  kafka: 'QUARTILE_KAFKA_BROKERS',
+  schemaRegistry: 'QUARTILE_SCHEMA_REGISTRY_URL',
+  redis: 'QUARTILE_REDIS_URL',
+  clickhouse: 'QUARTILE_CLICKHOUSE_URL',
+};
+
+/** True when CI demands real services. */
+export function servicesRequired(): boolean {
+  return process.env['QUARTILE_TEST_SERVICES'] === 'required';
+}
+
+/** The answer for one service: its URL, or why the suite is skipped. */
+export interface ServiceAvailability {
+  readonly url: string | undefined;
+  /** A skip reason for node:test, or false when the service is there. */
+  readonly skip: string | false;
+}
+
+/**
+ * Looks a service up. Throws (failing the suite) when services are required and the
+ * variable is missing; otherwise returns a skip reason.
+ */
+export function service(name: ServiceName): ServiceAvailability {
+  const variable = VARIABLES[name];
+  const url = process.env[variable];
+  if (url !== undefined && url !== '') return { url, skip: false };
+  if (servicesRequired()) {
+    throw new Error(`QUARTILE_TEST_SERVICES=required but ${variable} is not set. Start the services with \`eval "$(ci/services up)"\`.`);
+  }
+  return { url: undefined, skip: `${variable} is not set (run \`eval "$(ci/services up)"\` to include this suite)` };
+}
