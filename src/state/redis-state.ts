@@ -1,0 +1,167 @@
+/**
+ * The production state store: Redis through ioredis. Multi-key atomic operations are
+ * Lua scripts, so they stay atomic under concurrency from many pipeline processes.
+ * Connection trouble surfaces as retriable STATE_UNAVAILABLE errors rather than
+ * commands queued forever, so callers can pause and back off.
+ */
+import { Redis } from 'ioredis';
+import { QuartileError, messageOf } from '../core/errors.ts';
+import type { CounterIncrement, IncrementOnceResult, ScoredMember, StateStore } from './state-store.ts';
+
+/** KEYS[1] = guard, KEYS[2..] = counters; ARGV[1] = guard TTL, then (by, ttl) per counter. */
+const INCREMENT_ONCE = `
+local applied = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
+local out = { applied and 1 or 0 }
+for i = 2, #KEYS do
+  if applied then
+    local v = redis.call('INCRBY', KEYS[i], ARGV[2 * i - 2])
+    local ttl = tonumber(ARGV[2 * i - 1])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+    out[#out + 1] = v
+  else
+    out[#out + 1] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+end
+return out
+`;
+
+/** INCRBY then PEXPIRE in one step, so a counter never outlives its window. */
+const INCR_WITH_TTL = `
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return v
+`;
+
+/** SET NX returning the existing value when there is one. */
+const SET_IF_ABSENT = `
+local ok
+if tonumber(ARGV[2]) > 0 then
+  ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+else
+  ok = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+end
+if ok then return false end
+return redis.call('GET', KEYS[1])
+`;
+
+interface QuartileRedis extends Redis {
+  incrementOnce(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  incrWithTtl(key: string, by: number, ttl: number): Promise<number>;
+  setIfAbsent(key: string, value: string, ttl: number): Promise<string | null>;
+}
+
+/** Options for the Redis store. */
+export interface RedisStateOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  /** Time allowed to connect and for one command before it fails. */
+  readonly commandTimeoutMs?: number;
+}
+
+export class RedisStateStore implements StateStore {
+  readonly kind = 'redis' as const;
+  readonly #redis: QuartileRedis;
+
+  constructor(options: RedisStateOptions) {
+    const redis = new Redis(options.url, {
+      keyPrefix: options.keyPrefix,
+      lazyConnect: false,
+      connectTimeout: options.commandTimeoutMs ?? 2_000,
+      commandTimeout: options.commandTimeoutMs ?? 2_000,
+      // Fail commands after a few reconnect attempts instead of queueing them forever.
+      maxRetriesPerRequest: 2,
+      retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
+    });
+    // Errors also reach each command's promise; this handler keeps them off the
+    // process's unhandled 'error' event while Redis is down.
+    redis.on('error', () => {});
+    redis.defineCommand('incrementOnce', { lua: INCREMENT_ONCE });
+    redis.defineCommand('incrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
+    redis.defineCommand('setIfAbsent', { numberOfKeys: 1, lua: SET_IF_ABSENT });
+    this.#redis = redis as QuartileRedis;
+  }
+
+  async #call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (cause) {
+      throw new QuartileError('STATE_UNAVAILABLE', `Redis ${what} failed: ${messageOf(cause)}`, { retriable: true, cause });
+    }
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#call('GET', () => this.#redis.get(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<Array<string | null>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.#call('MGET', () => this.#redis.mget(...keys));
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    await this.#call('SET', () =>
+      ttlMs !== undefined && ttlMs > 0 ? this.#redis.set(key, value, 'PX', ttlMs) : this.#redis.set(key, value),
+    );
+  }
+
+  setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
+    return this.#call('SET NX', () => this.#redis.setIfAbsent(key, value, ttlMs ?? 0));
+  }
+
+  delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return this.#call('DEL', () => this.#redis.del(...keys));
+  }
+
+  incrBy(key: string, by: number, ttlMs?: number): Promise<number> {
+    return this.#call('INCRBY', () => this.#redis.incrWithTtl(key, by, ttlMs ?? 0));
+  }
+
+  async incrementOnce(guardKey: string, guardTtlMs: number, increments: readonly CounterIncrement[]): Promise<IncrementOnceResult> {
+    const args: Array<string | number> = [guardKey, ...increments.map((i) => i.key), guardTtlMs];
+    for (const i of increments) args.push(i.by, i.ttlMs);
+    const [applied, ...values] = await this.#call('increment-once', () => this.#redis.incrementOnce(increments.length + 1, ...args));
+    return { applied: applied === 1, values };
+  }
+
+  async sortedAdd(key: string, members: readonly ScoredMember[], ttlMs?: number): Promise<void> {
+    if (members.length === 0) return;
+    const args = members.flatMap((m) => [m.score, m.member]);
+    await this.#call('ZADD', async () => {
+      const tx = this.#redis.multi().zadd(key, ...args);
+      if (ttlMs !== undefined && ttlMs > 0) tx.pexpire(key, ttlMs);
+      await tx.exec();
+    });
+  }
+
+  async sortedRange(key: string, min: number, max: number, limit?: number): Promise<ScoredMember[]> {
+    const flat = await this.#call('ZRANGEBYSCORE', () =>
+      limit === undefined
+        ? this.#redis.zrangebyscore(key, min, max, 'WITHSCORES')
+        : this.#redis.zrangebyscore(key, min, max, 'WITHSCORES', 'LIMIT', 0, limit),
+    );
+    const out: ScoredMember[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+    return out;
+  }
+
+  sortedRemove(key: string, members: readonly string[]): Promise<number> {
+    if (members.length === 0) return Promise.resolve(0);
+    return this.#call('ZREM', () => this.#redis.zrem(key, ...members));
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    const ms = await this.#call('PTTL', () => this.#redis.pttl(key));
+    if (ms === -2) return null;
+    return ms;
+  }
+
+  async ping(): Promise<void> {
+    await this.#call('PING', () => this.#redis.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Opens the warehouse the config asks for: a ClickHouse server when
+ * `clickhouse.url` is set, otherwise chDB in `dataDir/chdb`. Creates the database.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { QuartileError, messageOf } from '../core/errors.ts';
+import { ClickHouseWarehouse, assertIdentifier } from './clickhouse-warehouse.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import type { Warehouse } from './warehouse.ts';
+
+/** Where and how to connect. */
+export interface WarehouseOptions {
+  /** ClickHouse HTTP URL; empty selects chDB. */
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  readonly requestTimeoutMs: number;
+  /** chDB data directory (used when `url` is empty). */
+  readonly chdbPath: string;
+}
+
+async function openServer(options: WarehouseOptions): Promise<Warehouse> {
+  const database = assertIdentifier(options.database);
+  const base = {
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    request_timeout: options.requestTimeoutMs,
+    application: 'quartile',
+  };
+  // The database must exist before a client can default to it.
+  const bootstrap = createClient(base);
+  try {
+    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  } catch (cause) {
+    throw new QuartileError('WAREHOUSE_UNAVAILABLE', `Cannot reach ClickHouse at ${new URL(options.url).origin}: ${messageOf(cause)}`, {
+      retriable: true,
+      cause,
+    });
+  } finally {
+    await bootstrap.close();
+  }
+  return new ClickHouseWarehouse('clickhouse', createClient({ ...base, database }), database);
+}
+
+async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
+  const database = assertIdentifier(options.database);
+  const path = resolve(options.chdbPath);
+  let chdb: typeof import('chdb/connection');
+  try {
+    chdb = await import('chdb/connection');
+  } catch (cause) {
+    throw new QuartileError(
+      'WAREHOUSE_UNAVAILABLE',
+      'The embedded warehouse needs the optional package chdb, which is not installed. Run `npm install chdb`, or set QUARTILE_CLICKHOUSE_URL to use a ClickHouse server.',
+      { cause },
+    );
+  }
+  mkdirSync(path, { recursive: true });
+  const unlock = lockDataDir(path);
+  let connection;
+  try {
+    connection = chdb.createChdbConnection({ path });
+  } catch (cause) {
+    unlock();
+    const text = `${messageOf(cause)} ${messageOf((cause as { cause?: unknown }).cause ?? '')}`;
+    if (/lock|already running|another/i.test(text)) {
+      throw new QuartileError(
+        'WAREHOUSE_DATA_DIR_LOCKED',
+        `The embedded ClickHouse data directory ${path} is in use by another Quartile process. Stop that process, or give this one its own QUARTILE_DATA_DIR.`,
+        { cause },
+      );
+    }
+    throw new QuartileError('WAREHOUSE_UNAVAILABLE', `Cannot open chDB in ${path}: ${text}`, { cause });
+  }
+  // chdb bundles its own copy of @clickhouse/client-common's types; the runtime
+  // contract is the same, the declarations are nominally different.
+  type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+  const client = createClient({ connection: connection as unknown as ClientConnection, request_timeout: options.requestTimeoutMs });
+  const warehouse = new ClickHouseWarehouse('chdb', client, database, async () => unlock());
+  await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
+  return warehouse;
+}
+
+/** Opens the configured warehouse and makes sure its database exists. */
+export function openWarehouse(options: WarehouseOptions): Promise<Warehouse> {
+  return options.url === '' ? openChdb(options) : openServer(options);
+}
