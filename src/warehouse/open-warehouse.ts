@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient } from '@clickhouse/client';
-import { QuartileError, messageOf } from '../core/errors.ts';
+import { QuartileError, isQuartileError, messageOf } from '../core/errors.ts';
 import { ClickHouseWarehouse, assertIdentifier } from './clickhouse-warehouse.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Warehouse } from './warehouse.ts';
@@ -24,26 +24,21 @@ export interface WarehouseOptions {
 
 async function openServer(options: WarehouseOptions): Promise<Warehouse> {
   const database = assertIdentifier(options.database);
-  const base = {
+  // No default database on the client: Quartile's SQL always names `database.table`,
+  // so the client works before the database exists, and start-up does not fail
+  // while ClickHouse is down (/readyz reports it instead).
+  const client = createClient({
     url: options.url,
     username: options.username,
     password: options.password,
     request_timeout: options.requestTimeoutMs,
     application: 'quartile',
-  };
-  // The database must exist before a client can default to it.
-  const bootstrap = createClient(base);
-  try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-  } catch (cause) {
-    throw new QuartileError('WAREHOUSE_UNAVAILABLE', `Cannot reach ClickHouse at ${new URL(options.url).origin}: ${messageOf(cause)}`, {
-      retriable: true,
-      cause,
-    });
-  } finally {
-    await bootstrap.close();
-  }
-  return new ClickHouseWarehouse('clickhouse', createClient({ ...base, database }), database);
+  });
+  const warehouse = new ClickHouseWarehouse('clickhouse', client, database);
+  await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${database}`).catch((error: unknown) => {
+    if (!isQuartileError(error, 'WAREHOUSE_UNAVAILABLE')) throw error;
+  });
+  return warehouse;
 }
 
 async function openChdb(options: WarehouseOptions): Promise<Warehouse> {

@@ -1,0 +1,8 @@
+/** Every `quartile` sub-command, in the order `--help` lists them. */
+import type { Command } from './command.ts';
+import { configCommand } from './config.ts';
+import { migrateCommand } from './migrate.ts';
+import { startCommand } from './start.ts';
+import { topicsCommand } from './topics.ts';
+
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand];

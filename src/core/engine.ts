@@ -1,0 +1,164 @@
+/**
+ * The engine: opens the seams, makes sure topics and tables exist, starts the
+ * components of its role, and serves HTTP. `stop()` shuts down in the order that
+ * loses nothing: stop intake, drain, commit, close.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { QuartileConfig } from '../config/spec.ts';
+import { createHttpServer } from '../http/server.ts';
+import type { ReadinessCheck } from '../http/readiness.ts';
+import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { pingSchemaRegistry } from '../transport/schema-registry-health.ts';
+import { topicSpecs } from '../transport/topics.ts';
+import { migrate } from '../warehouse/migrate.ts';
+import { openBackends, type Backends } from './backends.ts';
+import type { Component } from './component.ts';
+import { messageOf } from './errors.ts';
+import { runs, type Role } from './roles.ts';
+
+/** What a component factory gets to build a component. */
+export interface EngineContext {
+  readonly config: QuartileConfig;
+  readonly role: Role;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly backends: Backends;
+}
+
+/** Builds the components of a role. Later parts of Quartile add theirs here. */
+export type ComponentFactory = (ctx: EngineContext) => Component | undefined | Promise<Component | undefined>;
+
+/** Options for {@link startEngine}. */
+export interface EngineOptions {
+  readonly config: QuartileConfig;
+  readonly role: Role;
+  readonly logger: Logger;
+  /** Component factories, in start order. */
+  readonly components?: readonly ComponentFactory[];
+}
+
+/** A running engine. */
+export interface Engine {
+  readonly context: EngineContext;
+  readonly http: FastifyInstance;
+  /** The address the HTTP server listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Resolves when the one-time setup (topics, migrations) has succeeded. */
+  readonly setupDone: Promise<void>;
+  /** Graceful stop: intake, drain, commit, close. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function backendChecks(config: QuartileConfig, backends: Backends): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    { name: backends.transport.kind === 'kafka' ? 'kafka' : 'event-log', check: () => backends.transport.ping() },
+    { name: backends.state.kind === 'redis' ? 'redis' : 'state', check: () => backends.state.ping() },
+    { name: backends.warehouse.kind === 'clickhouse' ? 'clickhouse' : 'chdb', check: () => backends.warehouse.ping() },
+  ];
+  if (config.schemaRegistry.url !== '') {
+    checks.push({ name: 'schema-registry', check: () => pingSchemaRegistry(config.schemaRegistry) });
+  }
+  return checks;
+}
+
+/**
+ * Runs `task` until it succeeds, retrying with capped backoff while `keepGoing()`;
+ * a backend that is down at start must not stop the engine from starting.
+ */
+async function untilDone(what: string, task: () => Promise<void>, logger: Logger, keepGoing: () => boolean): Promise<void> {
+  for (let attempt = 0; keepGoing(); attempt++) {
+    try {
+      await task();
+      return;
+    } catch (error) {
+      const delay = Math.min(500 * 2 ** attempt, 10_000);
+      logger.warn({ err: messageOf(error), retryInMs: delay }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, delay).unref());
+    }
+  }
+}
+
+/** Starts an engine and resolves once its HTTP server listens. */
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const { config, role, logger } = options;
+  const metrics = createMetrics({ role });
+  const backends = await openBackends(config, logger);
+  const context: EngineContext = { config, role, logger, metrics, backends };
+
+  const components: Component[] = [];
+  let stopping = false;
+  try {
+    for (const factory of options.components ?? []) {
+      const component = await factory(context);
+      if (component !== undefined) components.push(component);
+    }
+  } catch (error) {
+    await backends.close();
+    throw error;
+  }
+
+  const http = createHttpServer({
+    logger,
+    metrics,
+    readiness: () => [...backendChecks(config, backends), ...components.flatMap((c) => c.readiness?.() ?? [])],
+  });
+  for (const c of components) c.routes?.(http);
+
+  const setupDone = (async () => {
+    await untilDone(
+      'topic creation',
+      async () => {
+        const created = await backends.transport.ensureTopics(topicSpecs(config.kafka));
+        if (created.length > 0) logger.info({ topics: created }, 'created topics');
+      },
+      logger,
+      () => !stopping,
+    );
+    if (runs(role, 'pipeline')) {
+      await untilDone(
+        'warehouse migration',
+        async () => {
+          const report = await migrate(backends.warehouse);
+          if (report.applied.length > 0) logger.info({ applied: report.applied }, 'applied warehouse migrations');
+        },
+        logger,
+        () => !stopping,
+      );
+    }
+    if (stopping) return;
+    for (const c of components) await c.start?.();
+  })();
+
+  try {
+    await http.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    stopping = true;
+    await backends.close();
+    throw error;
+  }
+  const address = http.server.address();
+  const url = typeof address === 'object' && address !== null ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
+  logger.info({ url, role, transport: backends.transport.kind, state: backends.state.kind, warehouse: backends.warehouse.kind }, 'quartile started');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      logger.info('stopping: closing intake');
+      // Stop intake first: no new requests, in-flight ones finish.
+      const closing = http.close();
+      for (const c of components) await c.drain?.().catch((e: unknown) => logger.error({ err: messageOf(e), component: c.name }, 'drain failed'));
+      await closing;
+      await setupDone.catch(() => {});
+      for (const c of [...components].reverse()) {
+        await c.stop().catch((e: unknown) => logger.error({ err: messageOf(e), component: c.name }, 'stop failed'));
+      }
+      await backends.close();
+      logger.info('stopped');
+    })();
+    return stopped;
+  };
+
+  return { context, http, url, setupDone, stop };
+}

@@ -1,0 +1,76 @@
+/**
+ * Prometheus metrics. Every engine has its own registry (so tests and several engines
+ * in one process do not collide), with the families every stage reports into:
+ * events in and out, drops by reason, dead letters by code, and latency.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The metric families shared by all stages. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Events a stage received. Labels: stage. */
+  readonly eventsIn: Counter<'stage'>;
+  /** Events a stage passed on. Labels: stage. */
+  readonly eventsOut: Counter<'stage'>;
+  /** Events deliberately dropped and counted. Labels: stage, reason. */
+  readonly dropped: Counter<'stage' | 'reason'>;
+  /** Events sent to the dead-letter topic. Labels: stage, code. */
+  readonly deadLettered: Counter<'stage' | 'code'>;
+  /** Events refused at intake. Labels: code. */
+  readonly rejected: Counter<'code'>;
+  /** Time a stage spent per event or batch. Labels: stage. */
+  readonly stageSeconds: Histogram<'stage'>;
+  /** HTTP requests. Labels: route, method, status. */
+  readonly httpSeconds: Histogram<'route' | 'method' | 'status'>;
+  /** Consumer lag per partition. Labels: group, topic, partition. */
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** Whether each backend answered its last readiness check (1) or not (0). Labels: backend. */
+  readonly backendUp: Gauge<'backend'>;
+}
+
+/** Creates a registry with process metrics and Quartile's families. */
+export function createMetrics(defaultLabels: Record<string, string> = {}): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels(defaultLabels);
+  collectDefaultMetrics({ register: registry, prefix: 'quartile_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsIn: new Counter({ name: 'quartile_stage_events_in_total', help: 'Events a stage received.', labelNames: ['stage'], registers }),
+    eventsOut: new Counter({ name: 'quartile_stage_events_out_total', help: 'Events a stage passed on.', labelNames: ['stage'], registers }),
+    dropped: new Counter({
+      name: 'quartile_stage_dropped_total',
+      help: 'Events deliberately dropped and counted (duplicate, capped, bot, no consent).',
+      labelNames: ['stage', 'reason'],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'quartile_stage_dead_lettered_total',
+      help: 'Events sent to the dead-letter topic, by reason code.',
+      labelNames: ['stage', 'code'],
+      registers,
+    }),
+    rejected: new Counter({ name: 'quartile_collector_rejected_total', help: 'Events refused at intake, by reason code.', labelNames: ['code'], registers }),
+    stageSeconds: new Histogram({
+      name: 'quartile_stage_duration_seconds',
+      help: 'Time a stage spent on an event or batch.',
+      labelNames: ['stage'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    }),
+    httpSeconds: new Histogram({
+      name: 'quartile_http_request_duration_seconds',
+      help: 'HTTP request latency.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'quartile_consumer_lag',
+      help: 'Records between the group’s committed offset and the end of the partition.',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+    }),
+    backendUp: new Gauge({ name: 'quartile_backend_up', help: '1 when the backend answered its last check.', labelNames: ['backend'], registers }),
+  };
+}
