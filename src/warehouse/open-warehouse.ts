@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { QuartileError, isQuartileError, messageOf } from '../core/errors.ts';
 import { ClickHouseWarehouse, assertIdentifier } from './clickhouse-warehouse.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -33,6 +33,8 @@ async function openServer(options: WarehouseOptions): Promise<Warehouse> {
     password: options.password,
     request_timeout: options.requestTimeoutMs,
     application: 'quartile',
+    // Failures reach Quartile as errors with context and are logged once, by Quartile.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   const warehouse = new ClickHouseWarehouse('clickhouse', client, database);
   await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${database}`).catch((error: unknown) => {
@@ -74,7 +76,11 @@ async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
   // chdb bundles its own copy of @clickhouse/client-common's types; the runtime
   // contract is the same, the declarations are nominally different.
   type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
-  const client = createClient({ connection: connection as unknown as ClientConnection, request_timeout: options.requestTimeoutMs });
+  const client = createClient({
+    connection: connection as unknown as ClientConnection,
+    request_timeout: options.requestTimeoutMs,
+    log: { level: ClickHouseLogLevel.OFF },
+  });
   const warehouse = new ClickHouseWarehouse('chdb', client, database, async () => unlock());
   await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
   return warehouse;
