@@ -3,7 +3,8 @@ import { fieldEntries, redactedConfig } from '../config/load.ts';
 import type { Command } from './command.ts';
 import { UsageError, cliConfig, parseFlags } from './shared.ts';
 
-function docsTable(): string {
+/** The configuration reference as a Markdown table (the README embeds it). */
+export function docsTable(): string {
   const rows = fieldEntries().map((e) => ({
     key: e.path,
     env: e.envVar,
@@ -12,7 +13,7 @@ function docsTable(): string {
     doc: e.field.doc,
   }));
   const lines = ['| key | environment | type | default | what it is |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| \`${r.key}\` | \`${r.env}\` | ${r.type} | \`${r.default}\` | ${r.doc} |`);
+  for (const r of rows) lines.push(`| \`${r.key}\` | \`${r.env}\` | ${r.type.replaceAll('|', '\\|')} | \`${r.default}\` | ${r.doc} |`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -68,7 +68,7 @@ export function int(options: Common & { readonly default: number; readonly min?:
     default: options.default,
     doc: options.doc,
     secret: options.secret ?? false,
-    type: `integer ${min}..${max}`,
+    type: options.max === undefined ? (options.min === undefined ? 'integer' : `integer ≥ ${min}`) : `integer ${min}..${max}`,
     parse: (raw) => {
       const value = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
