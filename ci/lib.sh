@@ -71,6 +71,8 @@ launch_daemon() {
   local pidfile="$1" out="$2"
   shift 2
   rm -f "$pidfile"
+  mkdir -p "$(dirname "$out")"
+  printf '===== %s starting: %s\n' "$(date '+%F %T')" "$*" >>"$out"
   # fd 9 is the per-service lock (see with_service_lock); closing it here matters: a
   # daemon that inherited it would hold the lock for as long as it runs.
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$out" 2>&1 9>&- &
@@ -200,7 +202,10 @@ mvn_locked() {
   ensure_java_and_maven
   (
     flock -w 900 8
-    mvn -B -q -Dstyle.color=never "$@" >&2
+    # From the state dir, so nothing Maven writes relative to its cwd lands in the repo.
+    # Debian's Maven 3.8 emits ANSI resets even with -B -q and style.color=never: strip
+    # them so CI logs stay readable (pipefail keeps mvn's exit status).
+    cd "$STATE_DIR" && mvn -B -q -Dstyle.color=never "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
   ) 8>"$STATE_DIR/.maven.lock"
 }
 

@@ -79,8 +79,12 @@ registry_fetch() {
   log "registry: unpacking io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all from Maven Central"
   rm -rf "$APP"
   mkdir -p "$APP"
+  # Without a pom, the plugin's marker files go to a literal '${project.basedir}/target'
+  # under the current dir, and an existing marker makes a later unpack silently do
+  # nothing. So the markers live inside $APP and are wiped with it.
   mvn_locked org.apache.maven.plugins:maven-dependency-plugin:3.8.1:unpack \
-    -Dartifact="io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all" -DoutputDirectory="$APP"
+    -Dartifact="io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all" -DoutputDirectory="$APP" \
+    -DmarkersDirectory="$APP/.maven-markers"
   local jar
   jar="$(find "$APP" -name quarkus-run.jar -print -quit)"
   [ -n "$jar" ] || die "registry: no quarkus-run.jar in $APP"
