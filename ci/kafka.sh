@@ -110,7 +110,10 @@ kafka_stop() {
       pid=""
     fi
   fi
-  # A KRaft broker's controlled shutdown normally takes a few seconds.
+  # A KRaft broker's controlled shutdown normally takes a few seconds. Prefer it to a
+  # SIGKILL: after a kill, the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION)
+  # until the dead one's session expires (broker.session.timeout.ms, 9 s), so the next
+  # `up` takes ~15 s instead of ~3 s.
   [ -n "$pid" ] && stop_pid "$pid" 60 kafka
   rm -f "$PIDFILE"
 }
