@@ -31,9 +31,38 @@ export const REASON_CODES = {
   SCHEMA_REGISTRY_UNAVAILABLE: 'The schema registry cannot be reached.',
   SCHEMA_UNKNOWN: 'A record names a schema id or fingerprint that is not known.',
 
+  // --- decode (Avro framing and records) ----------------------------------------
+  DECODE_FRAMING_UNKNOWN: 'The record has neither Confluent nor Avro single-object framing.',
+  DECODE_SCHEMA_UNKNOWN: 'The record names a schema id or fingerprint Quartile cannot resolve.',
+  DECODE_SCHEMA_MISMATCH: 'The record was written with a schema of another record type.',
+  DECODE_PAYLOAD_INVALID: 'The Avro payload does not match its writer schema (truncated or corrupt).',
+
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',
   HTTP_BAD_REQUEST: 'The request is malformed.',
+
+  // --- vast --------------------------------------------------------------------------
+  // Each VAST error also carries its IAB code (100, 101, 102, 301, 302, 303, 900).
+  VAST_XML_INVALID: 'The VAST document is not well-formed XML (IAB 100).',
+  VAST_DOCTYPE_REFUSED: 'The VAST document declares a DOCTYPE or entities; they are refused so that nothing is expanded or read (IAB 100).',
+  VAST_TOO_LARGE: 'The VAST document is larger than the size limit (maxBytes).',
+  VAST_SCHEMA_INVALID: 'The VAST document does not follow the VAST schema (IAB 101).',
+  VAST_VERSION_UNSUPPORTED: 'The VAST version is not supported; VAST 2.0 to 4.3 are (IAB 102).',
+  VAST_WRAPPER_LIMIT: 'The wrapper chain is longer than the wrapper limit (IAB 302).',
+  VAST_WRAPPER_LOOP: 'A wrapper points back at a VAST URI already in its chain (IAB 302).',
+  VAST_DEADLINE_EXCEEDED: 'The total deadline for resolving the wrapper chain ran out (IAB 301).',
+  VAST_NO_ADS: 'The VAST response holds no usable ad (IAB 303).',
+  VAST_INVALID_OPTIONS: 'VAST options name an unknown key or hold an invalid value.',
+  // Outbound HTTP through src/net (VAST fetches now, vendor beacons later).
+  NET_URL_INVALID: 'The URL is not an absolute URL.',
+  NET_SCHEME_REFUSED: 'Only http and https URLs are fetched.',
+  NET_ADDRESS_REFUSED: 'The host resolves to a loopback, private, link-local or metadata address; refused to prevent SSRF.',
+  NET_DNS_FAILED: 'The host name could not be resolved.',
+  NET_TIMEOUT: 'The request did not complete within its timeout.',
+  NET_UNREACHABLE: 'The connection failed or was reset.',
+  NET_HTTP_STATUS: 'The server answered with a status other than 2xx.',
+  NET_RESPONSE_TOO_LARGE: 'The response body is larger than the size limit.',
+  NET_TOO_MANY_REDIRECTS: 'The server redirected more times than allowed.',
 } as const;
 
 /** A stable reason code. */
