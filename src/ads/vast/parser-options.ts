@@ -36,7 +36,7 @@ export const VAST_PARSER_OPTIONS: Partial<X2jOptions> = {
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,
-  // Callbacks get no path string: building it for every tag costs a third of the parse.
+  // Callbacks get no path string; building one for every tag cost about 10%.
   jPath: false,
   // VAST nests about ten levels; a deeper document is hostile or broken.
   maxNestedTags: 64,
