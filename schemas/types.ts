@@ -321,6 +321,6 @@ export interface RejectedEvent {
   readonly rejectedAt: number;
   /** Id of the API key that sent it, when keys are configured. */
   readonly producer: null | string;
-  /** The event as sent (JSON), with raw device identifiers replaced by keyed hashes. */
+  /** The event as sent (JSON), with raw device identifiers replaced by "[redacted]". */
   readonly raw: Buffer;
 }

@@ -5,7 +5,31 @@
  * A key's environment variable is `QUARTILE_` plus its path in SCREAMING_SNAKE_CASE:
  * `http.port` → `QUARTILE_HTTP_PORT`, `schemaRegistry.url` → `QUARTILE_SCHEMA_REGISTRY_URL`.
  */
-import { bool, int, list, oneOf, str, url, type Field } from './fields.ts';
+import { bool, int, list, oneOf, str, structured, url, type Field } from './fields.ts';
+
+/** One producer API key. */
+export interface ApiKeyConfig {
+  /** Public id, recorded on events as `producer`. */
+  readonly id: string;
+  /** The secret the producer sends in X-Quartile-Key. */
+  readonly key: string;
+  /** Sustained events per second. */
+  readonly ratePerSec: number;
+  /** Events allowed in a burst above the rate. */
+  readonly burst: number;
+}
+
+function checkApiKeys(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'a list of {id, key, ratePerSec, burst}';
+  for (const [i, k] of value.entries()) {
+    const entry = k as Partial<ApiKeyConfig>;
+    if (typeof entry.id !== 'string' || entry.id === '') return `apiKeys[${i}].id must be a non-empty string`;
+    if (typeof entry.key !== 'string' || entry.key.length < 16) return `apiKeys[${i}].key must be a string of at least 16 characters`;
+    if (typeof entry.ratePerSec !== 'number' || entry.ratePerSec <= 0) return `apiKeys[${i}].ratePerSec must be a positive number`;
+    if (typeof entry.burst !== 'number' || entry.burst < 1) return `apiKeys[${i}].burst must be at least 1`;
+  }
+  return undefined;
+}
 
 /** A nested group of fields. */
 export interface SpecGroup {
@@ -65,6 +89,28 @@ export const CONFIG_SPEC = {
     username: str({ default: 'default', doc: 'ClickHouse user.' }),
     password: str({ default: '', secret: true, doc: 'ClickHouse password.' }),
     requestTimeoutMs: int({ default: 30_000, min: 100, doc: 'Timeout of one ClickHouse request.' }),
+  },
+  collector: {
+    maxEvents: int({ default: 500, min: 1, max: 100_000, doc: 'Most events in one POST /v1/events request (more answers 413).' }),
+    maxBodyBytes: int({ default: 1024 * 1024, min: 1024, doc: 'Largest request body after gzip decompression (more answers 413).' }),
+    maxEventAgeMs: int({ default: 24 * 3600 * 1000, min: 1000, doc: 'Events whose occurredAt is older than this are rejected as EVENT_TOO_OLD.' }),
+    maxClockSkewMs: int({ default: 3600 * 1000, min: 0, doc: 'Events whose occurredAt is further in the future than this are rejected as EVENT_IN_FUTURE.' }),
+    countryHeader: str({ default: '', doc: 'Request header set by the trusted edge with the viewer country (e.g. cloudfront-viewer-country); empty = no country. Devices cannot set it.' }),
+    lingerMs: int({ default: 5, min: 0, max: 1000, doc: 'How long accepted events wait to be batched with others before the transport send.' }),
+    maxBatchRecords: int({ default: 2000, min: 1, doc: 'Most records in one transport send.' }),
+    apiKeys: structured<ReadonlyArray<ApiKeyConfig>>({
+      default: [],
+      secret: true,
+      type: 'list of {id, key, ratePerSec, burst}',
+      check: checkApiKeys,
+      doc: 'Producer API keys (X-Quartile-Key), each with its own token-bucket rate limit. Empty = no keys required.',
+    }),
+    shedEventLoopLagMs: int({ default: 150, min: 1, doc: 'Event-loop lag (worst over the last second) above which non-critical events are shed.' }),
+    hardEventLoopLagMs: int({ default: 1000, min: 1, doc: 'Event-loop lag above which whole requests are refused with 503.' }),
+    shedBacklogRecords: int({ default: 20_000, min: 1, doc: 'Records waiting for the transport above which non-critical events are shed.' }),
+    hardBacklogRecords: int({ default: 100_000, min: 1, doc: 'Records waiting for the transport above which whole requests are refused with 503.' }),
+    shedInFlightBytes: int({ default: 64 * 1024 * 1024, min: 1024, doc: 'Request bytes being processed above which non-critical events are shed.' }),
+    hardInFlightBytes: int({ default: 256 * 1024 * 1024, min: 1024, doc: 'Request bytes being processed above which whole requests are refused with 503.' }),
   },
   admin: {
     token: str({ default: '', secret: true, doc: 'Bearer token for operator actions; empty disables them.' }),

@@ -14,6 +14,7 @@ import { RedisStateStore } from '../state/redis-state.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { openWarehouse } from '../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { LazyWarehouse } from '../warehouse/lazy-warehouse.ts';
 
 /** The three seams, opened. */
 export interface Backends {
@@ -55,16 +56,22 @@ export function openConfiguredWarehouse(config: QuartileConfig): Promise<Warehou
   });
 }
 
-/** Opens every seam. */
-export async function openBackends(config: QuartileConfig, logger: Logger): Promise<Backends> {
+/**
+ * Opens every seam. The warehouse connects on first use, so roles that never write
+ * to ClickHouse never open it (see LazyWarehouse); `eagerWarehouse` opens it now, so
+ * that a locked chDB directory stops start-up with a clear message.
+ */
+export async function openBackends(config: QuartileConfig, logger: Logger, options: { eagerWarehouse: boolean } = { eagerWarehouse: true }): Promise<Backends> {
   const transport = openTransport(config, logger);
   const state = openState(config);
-  let warehouse: Warehouse;
-  try {
-    warehouse = await openConfiguredWarehouse(config);
-  } catch (error) {
-    await Promise.allSettled([transport.close(), state.close()]);
-    throw error;
+  const warehouse = new LazyWarehouse(config.clickhouse.url === '' ? 'chdb' : 'clickhouse', config.clickhouse.database, () => openConfiguredWarehouse(config));
+  if (options.eagerWarehouse && warehouse.kind === 'chdb') {
+    try {
+      await warehouse.ping();
+    } catch (error) {
+      await Promise.allSettled([transport.close(), state.close()]);
+      throw error;
+    }
   }
   return {
     transport,

@@ -3,6 +3,13 @@
  * (collector, Ads Manager, pipeline, Control Room) adds its factory here; a factory
  * returns undefined when the role does not run it.
  */
+import { Collector } from '../collector/collector.ts';
 import type { ComponentFactory } from './engine.ts';
+import { runs } from './roles.ts';
 
-export const COMPONENT_FACTORIES: readonly ComponentFactory[] = [];
+export const COMPONENT_FACTORIES: readonly ComponentFactory[] = [
+  (ctx) =>
+    runs(ctx.role, 'collector')
+      ? new Collector({ config: ctx.config, transport: ctx.backends.transport, codec: ctx.codec, metrics: ctx.metrics, logger: ctx.logger })
+      : undefined,
+];

@@ -11,11 +11,12 @@ import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { pingSchemaRegistry } from '../transport/schema-registry-health.ts';
 import { topicSpecs } from '../transport/topics.ts';
+import { RecordCodec } from '../transport/avro/record-codec.ts';
 import { migrate } from '../warehouse/migrate.ts';
 import { openBackends, type Backends } from './backends.ts';
 import type { Component } from './component.ts';
 import { messageOf } from './errors.ts';
-import { runs, type Role } from './roles.ts';
+import { runs, seamsOf, type Role } from './roles.ts';
 
 /** What a component factory gets to build a component. */
 export interface EngineContext {
@@ -24,6 +25,8 @@ export interface EngineContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly backends: Backends;
+  /** Avro encoding and decoding of Quartile's records (Confluent framing when a registry is set). */
+  readonly codec: RecordCodec;
 }
 
 /** Builds the components of a role. Later parts of Quartile add theirs here. */
@@ -50,12 +53,11 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-function backendChecks(config: QuartileConfig, backends: Backends): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [
-    { name: backends.transport.kind === 'kafka' ? 'kafka' : 'event-log', check: () => backends.transport.ping() },
-    { name: backends.state.kind === 'redis' ? 'redis' : 'state', check: () => backends.state.ping() },
-    { name: backends.warehouse.kind === 'clickhouse' ? 'clickhouse' : 'chdb', check: () => backends.warehouse.ping() },
-  ];
+function backendChecks(config: QuartileConfig, role: Role, backends: Backends): ReadinessCheck[] {
+  const seams = seamsOf(role);
+  const checks: ReadinessCheck[] = [{ name: backends.transport.kind === 'kafka' ? 'kafka' : 'event-log', check: () => backends.transport.ping() }];
+  if (seams.state) checks.push({ name: backends.state.kind === 'redis' ? 'redis' : 'state', check: () => backends.state.ping() });
+  if (seams.warehouse) checks.push({ name: backends.warehouse.kind === 'clickhouse' ? 'clickhouse' : 'chdb', check: () => backends.warehouse.ping() });
   if (config.schemaRegistry.url !== '') {
     checks.push({ name: 'schema-registry', check: () => pingSchemaRegistry(config.schemaRegistry) });
   }
@@ -83,8 +85,9 @@ async function untilDone(what: string, task: () => Promise<void>, logger: Logger
 export async function startEngine(options: EngineOptions): Promise<Engine> {
   const { config, role, logger } = options;
   const metrics = createMetrics({ role });
-  const backends = await openBackends(config, logger);
-  const context: EngineContext = { config, role, logger, metrics, backends };
+  const backends = await openBackends(config, logger, { eagerWarehouse: seamsOf(role).warehouse });
+  const codec = new RecordCodec({ registry: config.schemaRegistry });
+  const context: EngineContext = { config, role, logger, metrics, backends, codec };
 
   const components: Component[] = [];
   let stopping = false;
@@ -101,7 +104,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const http = createHttpServer({
     logger,
     metrics,
-    readiness: () => [...backendChecks(config, backends), ...components.flatMap((c) => c.readiness?.() ?? [])],
+    readiness: () => [...backendChecks(config, role, backends), ...components.flatMap((c) => c.readiness?.() ?? [])],
   });
   for (const c of components) c.routes?.(http);
 
@@ -115,6 +118,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       logger,
       () => !stopping,
     );
+    if (codec.framing === 'confluent') {
+      await untilDone('schema registration', () => codec.registerAll(), logger, () => !stopping);
+    }
     if (runs(role, 'pipeline')) {
       await untilDone(
         'warehouse migration',

@@ -37,6 +37,33 @@ export const REASON_CODES = {
   DECODE_SCHEMA_MISMATCH: 'The record was written with a schema of another record type.',
   DECODE_PAYLOAD_INVALID: 'The Avro payload does not match its writer schema (truncated or corrupt).',
 
+  // --- collector: whole requests -----------------------------------------------------
+  COLLECTOR_UNSUPPORTED_MEDIA_TYPE: 'The request body is not application/json (415).',
+  COLLECTOR_UNSUPPORTED_ENCODING: 'The Content-Encoding is neither gzip nor identity (415).',
+  COLLECTOR_BAD_ENCODING: 'The gzip body could not be decompressed (400).',
+  COLLECTOR_BODY_TOO_LARGE: 'The body is larger than collector.maxBodyBytes after decompression (413).',
+  COLLECTOR_TOO_MANY_EVENTS: 'The request holds more than collector.maxEvents events (413).',
+  COLLECTOR_BAD_JSON: 'The body is not valid JSON (400).',
+  COLLECTOR_BAD_BODY: 'The body is not an object with an `events` array (400).',
+  COLLECTOR_API_KEY_MISSING: 'API keys are configured and the request has no X-Quartile-Key (401).',
+  COLLECTOR_API_KEY_INVALID: 'The X-Quartile-Key matches no configured key (401).',
+  COLLECTOR_RATE_LIMITED: 'The producer is over its rate limit; retry after Retry-After (429).',
+  COLLECTOR_OVERLOADED: 'The collector is at its hard load limit; retry after Retry-After (503).',
+  COLLECTOR_TRANSPORT_UNAVAILABLE: 'The event log did not acknowledge the events; nothing was accepted; retry after Retry-After (503).',
+
+  // --- collector: single events (each rejected event goes to ads.events.rejected) -----
+  EVENT_NOT_OBJECT: 'The event is not a JSON object.',
+  EVENT_MISSING_FIELD: 'A required field is missing.',
+  EVENT_BAD_TYPE: 'A field has the wrong JSON type.',
+  EVENT_UNKNOWN_FIELD: 'The event has a field Quartile does not know, or one only the collector may set.',
+  EVENT_BAD_ID: 'eventId is not a UUID.',
+  EVENT_UNKNOWN_EVENT_TYPE: 'eventType is not one of the AdEvent event types.',
+  EVENT_BAD_VALUE: 'A field has a value out of its range or format.',
+  EVENT_TOO_LONG: 'A string field is longer than its limit.',
+  EVENT_TOO_OLD: 'occurredAt is older than collector.maxEventAgeMs.',
+  EVENT_IN_FUTURE: 'occurredAt is further in the future than collector.maxClockSkewMs.',
+  EVENT_SHED: 'A non-critical event was shed under overload; it was not accepted and need not be retried.',
+
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',
   HTTP_BAD_REQUEST: 'The request is malformed.',

@@ -17,3 +17,16 @@ export function isRole(value: string): value is Role {
 export function runs(role: Role, part: Exclude<Role, 'all'>): boolean {
   return role === 'all' || role === part;
 }
+
+/** The seams a role uses beyond the event log: it opens and health-checks only these. */
+export function seamsOf(role: Role): { readonly state: boolean; readonly warehouse: boolean } {
+  switch (role) {
+    case 'collector':
+      return { state: false, warehouse: false };
+    case 'ads-manager':
+      return { state: true, warehouse: false };
+    case 'pipeline':
+    case 'all':
+      return { state: true, warehouse: true };
+  }
+}
