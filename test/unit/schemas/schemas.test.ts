@@ -64,8 +64,8 @@ describe('schemas', () => {
   }
 
   it('catches an incompatible change (a new field without a default)', () => {
-    const old = JSON.parse(readFileSync(new URL('ad-event.avsc', dir), 'utf8')) as { fields: unknown[] };
-    const changed = { ...old, fields: [...old.fields, { name: 'mandatoryNew', type: 'string', doc: 'x' }] };
+    const old = JSON.parse(readFileSync(new URL('ad-event.avsc', dir), 'utf8')) as avro.schema.RecordType;
+    const changed: avro.schema.RecordType = { ...old, fields: [...old.fields, { name: 'mandatoryNew', type: 'string' }] };
     assert.throws(() => avro.Type.forSchema(changed).createResolver(avro.Type.forSchema(old)));
   });
 
