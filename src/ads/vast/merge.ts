@@ -59,10 +59,15 @@ function chainExtras(wrappers: readonly Ad[]): ChainExtras {
   };
   const customClickUris: string[] = [];
   let clickThrough: string | null = null;
+  // The NonLinear entries of one <NonLinearAds> share its tracking map: take it once.
+  const seen = new Set<object>();
   for (const wrapper of wrappers) {
     for (const creative of wrapper.creatives) {
       const extras = byType[creative.type];
-      appendTracking(extras.tracking, creative.tracking);
+      if (!seen.has(creative.tracking)) {
+        seen.add(creative.tracking);
+        appendTracking(extras.tracking, creative.tracking);
+      }
       extras.clickTrackingUris.push(...creative.clickTrackingUris);
       if (creative.type === 'linear') {
         customClickUris.push(...creative.customClickUris);
