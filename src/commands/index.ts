@@ -4,5 +4,6 @@ import { configCommand } from './config.ts';
 import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
 import { topicsCommand } from './topics.ts';
+import { vastCommand } from './vast.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand];
