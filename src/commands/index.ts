@@ -5,5 +5,7 @@ import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
 import { topicsCommand } from './topics.ts';
 import { vastCommand } from './vast.ts';
+import { keysCommand } from './keys.ts';
+import { tokenCommand } from './token.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand];

@@ -112,6 +112,12 @@ export const CONFIG_SPEC = {
     shedInFlightBytes: int({ default: 64 * 1024 * 1024, min: 1024, doc: 'Request bytes being processed above which non-critical events are shed.' }),
     hardInFlightBytes: int({ default: 256 * 1024 * 1024, min: 1024, doc: 'Request bytes being processed above which whole requests are refused with 503.' }),
   },
+  tokens: {
+    jwks: str({ default: '', secret: true, doc: 'Token keys as a JWKS JSON string (see `quartile keys generate`). Takes precedence over jwksFile.' }),
+    jwksFile: str({ default: '', doc: 'Path of a JWKS file with the token keys. With neither set, keys are generated into dataDir/keys (one process only).' }),
+    ttlSeconds: int({ default: 48 * 3600, min: 60, max: 30 * 24 * 3600, doc: 'Token lifetime; events carrying an expired token are dead-lettered.' }),
+    binding: oneOf({ default: 'none', values: ['none', 'session'], doc: 'none: one token per ad decision, shareable by every viewer of a live break; session: bound to the playback session.' }),
+  },
   admin: {
     token: str({ default: '', secret: true, doc: 'Bearer token for operator actions; empty disables them.' }),
   },

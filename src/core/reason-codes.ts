@@ -64,6 +64,14 @@ export const REASON_CODES = {
   EVENT_IN_FUTURE: 'occurredAt is further in the future than collector.maxClockSkewMs.',
   EVENT_SHED: 'A non-critical event was shed under overload; it was not accepted and need not be retried.',
 
+  // --- tokens (minting at decision time, decrypt in the pipeline) ---------------------
+  DECRYPT_TOKEN_MALFORMED: 'The ad token is not a compact JWE Quartile could have made.',
+  DECRYPT_TOKEN_UNKNOWN_KID: 'The ad token names a key id that is not in the key set (retired, or never Quartile’s).',
+  DECRYPT_TOKEN_TAMPERED: 'The ad token failed authentication: it was altered, or made with another key.',
+  DECRYPT_TOKEN_EXPIRED: 'The ad token is past its expiry.',
+  DECRYPT_SESSION_MISMATCH: 'A session-bound ad token was used from another playback session.',
+  TOKEN_KEYS_INVALID: 'The token key set (JWKS) is missing, malformed, or has no usable key.',
+
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',
   HTTP_BAD_REQUEST: 'The request is malformed.',
