@@ -6,6 +6,8 @@
  * `http.port` → `QUARTILE_HTTP_PORT`, `schemaRegistry.url` → `QUARTILE_SCHEMA_REGISTRY_URL`.
  */
 import { bool, int, list, oneOf, str, structured, url, type Field } from './fields.ts';
+import { checkCapRules, type CapRuleConfig } from '../ads/caps/cap-rules.ts';
+import { checkAdSources, type AdSourceConfig } from '../ads/decision/ad-sources.ts';
 
 /** One producer API key. */
 export interface ApiKeyConfig {
@@ -117,6 +119,48 @@ export const CONFIG_SPEC = {
     jwksFile: str({ default: '', doc: 'Path of a JWKS file with the token keys. With neither set, keys are generated into dataDir/keys (one process only).' }),
     ttlSeconds: int({ default: 48 * 3600, min: 60, max: 30 * 24 * 3600, doc: 'Token lifetime; events carrying an expired token are dead-lettered.' }),
     binding: oneOf({ default: 'none', values: ['none', 'session'], doc: 'none: one token per ad decision, shareable by every viewer of a live break; session: bound to the playback session.' }),
+  },
+  ads: {
+    sources: structured<ReadonlyArray<AdSourceConfig>>({
+      default: [],
+      type: 'list of {id, url, timeoutMs?}',
+      check: checkAdSources,
+      doc: 'VAST tag URL templates, in priority order, fetched concurrently for each decision; IAB macros ([DEVICEIP], [GDPRCONSENT]…) and [QUARTILE_*] macros are filled in.',
+    }),
+    sourceTimeoutMs: int({ default: 1500, min: 50, max: 60_000, doc: 'Time allowed for one source, wrapper chain included; a late source is left out of the decision.' }),
+    requestTimeoutMs: int({ default: 1000, min: 50, max: 60_000, doc: 'Time allowed for each VAST HTTP request.' }),
+    maxConcurrentSources: int({ default: 4, min: 1, max: 64, doc: 'Sources fetched at once for one decision or one prefetched cohort.' }),
+    wrapperLimit: int({ default: 5, min: 0, max: 10, doc: 'Wrappers followed before giving up with IAB 302 (VAST 4.x recommends 5).' }),
+    allowPrivateNetwork: bool({ default: false, doc: 'Fetch VAST and fire Error URIs at loopback and private addresses (tests, on-premises ad servers); off = SSRF guard on.' }),
+    fireErrorUris: bool({ default: true, doc: 'Fire the wrappers\' and ads\' Error URIs, with [ERRORCODE], when resolution fails or an ad cannot be played.' }),
+    defaultPodMaxAds: int({ default: 5, min: 1, max: 32, doc: 'Most ads in a pod when the decision request does not say.' }),
+    defaultPodMaxDurationMs: int({ default: 120_000, min: 1000, max: 3_600_000, doc: 'Longest pod when the decision request does not say.' }),
+    mediaTypes: list({
+      default: ['video/mp4', 'application/x-mpegURL', 'application/dash+xml', 'video/webm'],
+      doc: 'Media MIME types devices play, in order of preference; an ad with none of them is replaced (IAB 403).',
+    }),
+    capRules: structured<ReadonlyArray<CapRuleConfig>>({
+      default: [],
+      type: 'list of {scope, max, window, buckets?}',
+      check: checkCapRules,
+      doc: 'Frequency caps per viewer: scope campaign|lineItem|creative|advertiser, max, window "24h"-style (rolling), "day" (UTC) or "live-event".',
+    }),
+    capKeySecret: str({ default: '', secret: true, doc: 'HMAC key (base64, ≥ 32 bytes) hashing profile and device ids for caps; empty = generated into dataDir/keys (one machine only).' }),
+    serverUserAgent: str({ default: 'Quartile/0.1 (server-side)', doc: 'User-Agent of Quartile\'s server-side requests (VAST fetches, beacons); the device\'s goes in X-Device-User-Agent.' }),
+    beaconTimeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one server-side beacon (Error URIs now, vendor pixels later).' }),
+    maxInFlight: int({ default: 1000, min: 4, doc: 'Decisions in flight at full load: prefetch waits above 50%, VOD is shed above 80%, live breaks above 100%.' }),
+    shedPrefetchLagMs: int({ default: 100, min: 1, doc: 'Event-loop lag above which break prefetch waits.' }),
+    shedVodLagMs: int({ default: 200, min: 1, doc: 'Event-loop lag above which VOD decisions are shed with 503.' }),
+    shedLiveLagMs: int({ default: 500, min: 1, doc: 'Event-loop lag above which live-break decisions are shed with 503.' }),
+  },
+  live: {
+    cohortDimensions: list({ default: ['country', 'deviceClass', 'consent'], doc: 'What a cohort key is made of, in order: country, deviceClass and/or consent.' }),
+    cohorts: list({ default: [], doc: 'Cohort keys prefetched for every break, e.g. "US.ctv.personalized"; "*" (every other viewer) is always prefetched.' }),
+    prefetchConcurrency: int({ default: 4, min: 1, max: 64, doc: 'Cohorts prefetched at once for one break.' }),
+    maxAlternates: int({ default: 8, min: 0, max: 32, doc: 'Buffet ads kept per cohort beside the pod, to replace ads a viewer is capped on.' }),
+    planMaxAgeSeconds: int({ default: 30, min: 1, max: 3600, doc: 'Cache-Control max-age of a ready break plan (GET /v1/live/breaks/:breakId).' }),
+    retainAfterBreakMs: int({ default: 3_600_000, min: 60_000, doc: 'How long a break plan is kept after the break ends, for late decisions.' }),
+    cueGroupId: str({ default: 'quartile-ads-manager', doc: 'Kafka consumer group of the Ads Managers reading live.cues; one member prefetches each cue.' }),
   },
   admin: {
     token: str({ default: '', secret: true, doc: 'Bearer token for operator actions; empty disables them.' }),

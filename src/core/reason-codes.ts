@@ -98,6 +98,19 @@ export const REASON_CODES = {
   NET_HTTP_STATUS: 'The server answered with a status other than 2xx.',
   NET_RESPONSE_TOO_LARGE: 'The response body is larger than the size limit.',
   NET_TOO_MANY_REDIRECTS: 'The server redirected more times than allowed.',
+
+  // --- ads (decisions, live breaks, beacons) --------------------------------------------
+  DECISION_BAD_REQUEST: 'The decision request is malformed; the message names the field (400).',
+  DECISION_OVERLOADED: 'The Ads Manager is shedding this kind of decision under load; retry after Retry-After (503).',
+  DECISION_NO_PLAYABLE_MEDIA: 'The ad has no media file of a type in ads.mediaTypes, so it was replaced (IAB 403).',
+  DECISION_CAPPED: 'The ad is at its frequency cap for this viewer, so it was replaced or dropped.',
+  DECISION_DID_NOT_FIT: 'The ad did not fit the pod\'s remaining duration or count, so it was replaced or dropped.',
+  LIVE_BAD_CUE: 'The ad break cue is malformed; the message names the field (400).',
+  LIVE_CUE_EXPIRED: 'The cued break has already ended; nothing was prefetched.',
+  LIVE_CUE_NOT_ACCEPTED: 'The cue could not be written to live.cues; retry after Retry-After (503).',
+  LIVE_BREAK_CONFLICT: 'A cue reuses the breakId of another live event (409).',
+  LIVE_BREAK_UNKNOWN: 'No cue has been received for this break (404, cacheable for 1 s).',
+  LIVE_BREAK_NOT_READY: 'The break is cued but its pods are still being prefetched (503, cacheable for 1 s).',
 } as const;
 
 /** A stable reason code. */

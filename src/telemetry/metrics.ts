@@ -26,6 +26,22 @@ export interface Metrics {
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   /** Whether each backend answered its last readiness check (1) or not (0). Labels: backend. */
   readonly backendUp: Gauge<'backend'>;
+  /** Ads Manager decisions answered. Labels: kind (vod, live), result (filled, empty). */
+  readonly adsDecisions: Counter<'kind' | 'result'>;
+  /** Ads Manager decision latency. Labels: kind (vod, live). */
+  readonly adsDecisionSeconds: Histogram<'kind'>;
+  /** Work the Ads Manager shed or deferred under load. Labels: priority (live, vod, prefetch). */
+  readonly adsShed: Counter<'priority'>;
+  /** Ads Manager cache lookups. Labels: cache (break-plan), result (hit, miss). */
+  readonly adsCache: Counter<'cache' | 'result'>;
+  /** VAST errors met while deciding, by IAB code and reason code. Labels: code, reason. */
+  readonly adsVastErrors: Counter<'code' | 'reason'>;
+  /** Ads left out of a pod because the viewer is at a cap. Labels: scope. */
+  readonly adsCapped: Counter<'scope'>;
+  /** Error URIs fired by the Ads Manager. Labels: outcome (delivered, retry, reject, dropped). */
+  readonly adsErrorBeacons: Counter<'outcome'>;
+  /** Live break cohorts prefetched. Labels: result (filled, empty, failed). */
+  readonly livePrefetch: Counter<'result'>;
 }
 
 /** Creates a registry with process metrics and Quartile's families. */
@@ -72,5 +88,19 @@ export function createMetrics(defaultLabels: Record<string, string> = {}): Metri
       registers,
     }),
     backendUp: new Gauge({ name: 'quartile_backend_up', help: '1 when the backend answered its last check.', labelNames: ['backend'], registers }),
+    adsDecisions: new Counter({ name: 'quartile_ads_decisions_total', help: 'Ad decisions answered, by kind and whether any ad was returned.', labelNames: ['kind', 'result'], registers }),
+    adsDecisionSeconds: new Histogram({
+      name: 'quartile_ads_decision_duration_seconds',
+      help: 'Ad decision latency, by kind.',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    adsShed: new Counter({ name: 'quartile_ads_shed_total', help: 'Decisions shed (503) or prefetches deferred under load, by priority.', labelNames: ['priority'], registers }),
+    adsCache: new Counter({ name: 'quartile_ads_cache_total', help: 'Ads Manager cache lookups, by cache and result.', labelNames: ['cache', 'result'], registers }),
+    adsVastErrors: new Counter({ name: 'quartile_ads_vast_errors_total', help: 'VAST errors met while deciding, by IAB code and reason code.', labelNames: ['code', 'reason'], registers }),
+    adsCapped: new Counter({ name: 'quartile_ads_capped_total', help: 'Ads left out of a pod because the viewer is at a frequency cap, by scope.', labelNames: ['scope'], registers }),
+    adsErrorBeacons: new Counter({ name: 'quartile_ads_error_beacons_total', help: 'VAST Error URIs fired by the Ads Manager, by outcome.', labelNames: ['outcome'], registers }),
+    livePrefetch: new Counter({ name: 'quartile_live_prefetch_total', help: 'Live break cohorts prefetched, by result.', labelNames: ['result'], registers }),
   };
 }
