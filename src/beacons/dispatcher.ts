@@ -1,0 +1,120 @@
+/**
+ * The beacon dispatcher: fires one server-side beacon (a VAST Error URI now, the
+ * vendor pixels of the pixels sink later) over undici, through the SSRF guard, and
+ * says what happened as a value. It never throws for a bad URL or a bad vendor, and
+ * it never retries: retries, the ledger and backoff belong to the caller.
+ *
+ * A beacon sent by a server on a device's behalf carries the device's identity in the
+ * headers the IAB defines for server-side requests (VAST 4.x, "Server-Side Ad
+ * Insertion": X-Device-IP, X-Device-User-Agent, X-Device-Referer and the device's
+ * Accept-Language), while its own User-Agent names the server. These values are
+ * used in flight only.
+ */
+import { performance } from 'node:perf_hooks';
+import { isQuartileError } from '../core/errors.ts';
+import type { ReasonCode } from '../core/reason-codes.ts';
+import { httpGet } from '../net/http-get.ts';
+
+/** The device a beacon is fired for; every field optional. */
+export interface BeaconDevice {
+  readonly ip?: string | null;
+  readonly userAgent?: string | null;
+  readonly referer?: string | null;
+  readonly acceptLanguage?: string | null;
+}
+
+/** Options of a dispatcher; every field has a default. */
+export interface BeaconDispatcherOptions {
+  /** Milliseconds for the whole exchange. Default 2000. */
+  readonly timeoutMs?: number;
+  /** Redirects followed. Default 3. */
+  readonly maxRedirects?: number;
+  /** Allow loopback and private addresses (tests, on-premises vendors). Default false. */
+  readonly allowPrivateNetwork?: boolean;
+  /** The server's own User-Agent. Default `Quartile/0.1 (server-side beacons)`. */
+  readonly userAgent?: string;
+}
+
+/**
+ * What happened to one beacon. `delivered`: a 2xx. `retry`: worth trying again later
+ * (timeout, connection failure, 5xx, 408, 429). `reject`: trying again cannot help
+ * (bad URL, refused address, other 4xx, redirect loop).
+ */
+export interface BeaconOutcome {
+  readonly outcome: 'delivered' | 'retry' | 'reject';
+  /** The URL as fired. */
+  readonly url: string;
+  /** The final HTTP status, or null when no response came back. */
+  readonly status: number | null;
+  /** Milliseconds from the start of the request to its end. */
+  readonly latencyMs: number;
+  /** Why it was not delivered (NET_* codes, NET_HTTP_STATUS); null when delivered. */
+  readonly reason: ReasonCode | null;
+}
+
+const RETRIABLE_NET: ReadonlySet<ReasonCode> = new Set(['NET_TIMEOUT', 'NET_UNREACHABLE']);
+
+// Header values go on the wire as they are: a CR, LF or NUL from a device must not
+// split or break the request (undici refuses such values outright).
+function headerSafe(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const clean = value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '').trim();
+  return clean === '' ? null : clean;
+}
+
+/**
+ * The IAB server-side device headers for `device`, plus the server's own User-Agent.
+ * VAST requests made for a device carry the same headers (src/ads/decision).
+ */
+export function serverSideHeaders(device: BeaconDevice | undefined, userAgent: string): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': userAgent };
+  const ip = headerSafe(device?.ip);
+  const ua = headerSafe(device?.userAgent);
+  const referer = headerSafe(device?.referer);
+  const language = headerSafe(device?.acceptLanguage);
+  if (ip !== null) headers['x-device-ip'] = ip;
+  if (ua !== null) headers['x-device-user-agent'] = ua;
+  if (referer !== null) headers['x-device-referer'] = referer;
+  if (language !== null) headers['accept-language'] = language;
+  return headers;
+}
+
+/** Fires beacons with one set of options. Stateless: share one per process. */
+export class BeaconDispatcher {
+  readonly #timeoutMs: number;
+  readonly #maxRedirects: number;
+  readonly #allowPrivateNetwork: boolean;
+  readonly #userAgent: string;
+
+  constructor(options: BeaconDispatcherOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#maxRedirects = options.maxRedirects ?? 3;
+    this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
+    this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
+  }
+
+  /** GETs `url` (macros already expanded) on behalf of `device`. Never throws. */
+  async fire(url: string, options: { readonly device?: BeaconDevice; readonly signal?: AbortSignal } = {}): Promise<BeaconOutcome> {
+    const started = performance.now();
+    const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
+    try {
+      const response = await httpGet(url, {
+        timeoutMs: this.#timeoutMs,
+        maxBytes: 64 * 1024,
+        maxRedirects: this.#maxRedirects,
+        allowPrivateNetwork: this.#allowPrivateNetwork,
+        headers: { ...serverSideHeaders(options.device, this.#userAgent), accept: '*/*' },
+        discardBody: true,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      const status = response.status;
+      if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: latency(), reason: null };
+      const retriable = status >= 500 || status === 408 || status === 429;
+      return { outcome: retriable ? 'retry' : 'reject', url, status, latencyMs: latency(), reason: 'NET_HTTP_STATUS' };
+    } catch (error) {
+      const reason: ReasonCode = isQuartileError(error) ? error.code : 'NET_UNREACHABLE';
+      const retriable = RETRIABLE_NET.has(reason) || (isQuartileError(error) && error.code === 'NET_DNS_FAILED' && error.retriable);
+      return { outcome: retriable ? 'retry' : 'reject', url, status: null, latencyMs: latency(), reason };
+    }
+  }
+}
