@@ -3,6 +3,7 @@
  * (collector, Ads Manager, pipeline, Control Room) adds its factory here; a factory
  * returns undefined when the role does not run it.
  */
+import { AdsManager } from '../ads/manager/ads-manager.ts';
 import { Collector } from '../collector/collector.ts';
 import type { ComponentFactory } from './engine.ts';
 import { runs } from './roles.ts';
@@ -12,4 +13,5 @@ export const COMPONENT_FACTORIES: readonly ComponentFactory[] = [
     runs(ctx.role, 'collector')
       ? new Collector({ config: ctx.config, transport: ctx.backends.transport, codec: ctx.codec, metrics: ctx.metrics, logger: ctx.logger })
       : undefined,
+  (ctx) => (runs(ctx.role, 'ads-manager') ? new AdsManager(ctx) : undefined),
 ];

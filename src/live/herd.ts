@@ -1,0 +1,84 @@
+/**
+ * Herd decisions: a decision for a cued, ready break is served from the prefetched
+ * pod of the viewer's cohort. No VAST is fetched. The viewer's frequency caps are
+ * read in one state round trip, and an ad the viewer is capped on is replaced from
+ * the cohort's alternates (or dropped). With shareable tokens nothing is minted:
+ * each ad carries the prefetched token for its place in the pod.
+ */
+import { decisionAd, type DecisionAd, type DecisionResponse } from '../ads/decision/decision-response.ts';
+import { capViewer, countCapped, type DecisionService } from '../ads/decision/decision-service.ts';
+import { assemblePod, type PodLimits } from '../ads/decision/pod.ts';
+import type { DecisionRequest } from '../ads/decision/request.ts';
+import type { BreakRecord, CohortPlan, PlannedAd } from './break-plan.ts';
+import { DEFAULT_COHORT } from './cohorts.ts';
+import { breakLimits } from './prefetch.ts';
+
+/** The pod every uncapped viewer of a cohort gets, built once per plan. */
+interface DefaultPod {
+  readonly ads: readonly DecisionAd[];
+  readonly durationMs: number;
+}
+
+export class HerdServer {
+  readonly #decisions: DecisionService;
+  readonly #shareTokens: boolean;
+  readonly #defaults = new WeakMap<CohortPlan, DefaultPod>();
+
+  constructor(decisions: DecisionService, shareTokens: boolean) {
+    this.#decisions = decisions;
+    this.#shareTokens = shareTokens;
+  }
+
+  #defaultPod(plan: CohortPlan): DefaultPod {
+    let pod = this.#defaults.get(plan);
+    if (pod === undefined) {
+      let durationMs = 0;
+      const ads = plan.pod.map((ad, i) => {
+        durationMs += ad.durationMs;
+        return decisionAd(ad, i + 1, ad.tokens[i]!);
+      });
+      pod = { ads, durationMs };
+      this.#defaults.set(plan, pod);
+    }
+    return pod;
+  }
+
+  /** Serves `request` from the ready `record`, for the viewer's `cohort`. */
+  async decide(request: DecisionRequest, decisionId: string, record: BreakRecord, cohort: string): Promise<DecisionResponse> {
+    const served = record.cohorts[cohort] === undefined ? DEFAULT_COHORT : cohort;
+    const plan = record.cohorts[served] ?? { pod: [], alternates: [] };
+    const breakLimit = breakLimits(record);
+    const limits: PodLimits = {
+      maxAds: Math.min(breakLimit.maxAds, request.podMaxAds ?? Number.POSITIVE_INFINITY),
+      maxDurationMs: Math.min(breakLimit.maxDurationMs, request.podMaxDurationMs ?? Number.POSITIVE_INFINITY),
+    };
+    const caps = await this.#decisions.capsFor(request.device, [...plan.pod, ...plan.alternates], record.liveEventId);
+    const base = {
+      decisionId,
+      playbackSessionId: request.playbackSessionId,
+      liveEventId: record.liveEventId,
+      breakId: record.breakId,
+      source: 'prefetched' as const,
+      cohort: served,
+    };
+    const pod = assemblePod(plan.pod, plan.alternates, limits, capViewer<PlannedAd>(caps));
+    countCapped(pod, caps, this.#decisions.deps.metrics);
+    if (this.#shareTokens && samePod(pod.ads, plan.pod)) {
+      // The usual case: this viewer gets the cohort's pod as prefetched.
+      const prefetched = this.#defaultPod(plan);
+      return { ...base, durationMs: prefetched.durationMs, ads: prefetched.ads };
+    }
+    const ads = await Promise.all(
+      pod.ads.map(async ({ item, sequence }) =>
+        decisionAd(item, sequence, this.#shareTokens ? item.tokens[sequence - 1]! : await this.#decisions.mint(item, item.mid, sequence, record.breakId, request.playbackSessionId)),
+      ),
+    );
+    return { ...base, durationMs: pod.durationMs, ads };
+  }
+}
+
+function samePod(chosen: ReadonlyArray<{ readonly item: PlannedAd }>, planned: readonly PlannedAd[]): boolean {
+  if (chosen.length !== planned.length) return false;
+  for (let i = 0; i < chosen.length; i++) if (chosen[i]!.item !== planned[i]) return false;
+  return true;
+}

@@ -1,0 +1,127 @@
+/**
+ * The live break flow: a cue arrives (POST /v1/live/cues, or the live.cues topic), the
+ * break is recorded as pending, its pods are prefetched per cohort, and the plan is
+ * stored ready for the herd. A cue is idempotent per breakId: repeating it changes
+ * nothing, and a breakId reused by another live event is refused.
+ */
+import type { AdBreakCue } from '../../schemas/types.ts';
+import { jitteredRetryAfterSeconds } from '../core/jitter.ts';
+import { messageOf } from '../core/errors.ts';
+import { RequestError } from '../ads/request-error.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { RecordCodec } from '../transport/avro/record-codec.ts';
+import { TOPICS } from '../transport/topics.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { BreakRecord } from './break-plan.ts';
+import type { BreakStore } from './break-store.ts';
+import { cueExpired } from './cue.ts';
+import { pendingRecord, prefetchBreak, type PrefetchDeps } from './prefetch.ts';
+
+/** What the flow needs. */
+export interface LiveBreaksOptions {
+  readonly store: BreakStore;
+  readonly prefetch: PrefetchDeps;
+  readonly transport: Transport;
+  readonly codec: RecordCodec;
+  readonly defaultPodMaxAds: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** The answer to an accepted cue. */
+export interface CueAccepted {
+  readonly liveEventId: string;
+  readonly breakId: string;
+  readonly status: BreakRecord['status'];
+  /** Where the plan will be. */
+  readonly plan: string;
+}
+
+export class LiveBreaks {
+  readonly #o: LiveBreaksOptions;
+  /** Prefetches running in this process, by breakId: a repeated cue joins the running one. */
+  readonly #running = new Map<string, Promise<void>>();
+
+  constructor(options: LiveBreaksOptions) {
+    this.#o = options;
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  /**
+   * A cue from POST /v1/live/cues: recorded as pending, then written to live.cues,
+   * whose consumer prefetches it. Throws a RequestError for an expired cue (422), a
+   * breakId of another live event (409) or a cue the event log did not take (503).
+   */
+  async accept(cue: AdBreakCue): Promise<CueAccepted> {
+    const { store, codec, transport, logger } = this.#o;
+    const accepted = (status: BreakRecord['status']): CueAccepted => ({
+      liveEventId: cue.liveEventId,
+      breakId: cue.breakId,
+      status,
+      plan: `/v1/live/breaks/${encodeURIComponent(cue.breakId)}`,
+    });
+    if (cueExpired(cue, this.#now())) {
+      throw new RequestError(422, 'LIVE_CUE_EXPIRED', `Break ${cue.breakId} ended at ${new Date(cue.startsAt + cue.durationMs).toISOString()}; nothing to prefetch.`, { field: 'startsAt' });
+    }
+    const existing = await store.createPending(pendingRecord(cue, this.#o.defaultPodMaxAds));
+    if (existing !== null) {
+      if (existing.liveEventId !== cue.liveEventId) throw conflict(cue, existing);
+      return accepted(existing.status);
+    }
+    try {
+      await transport.send(TOPICS.liveCues, [{ key: cue.breakId, value: await codec.encode(TOPICS.liveCues, cue), timestamp: this.#now() }]);
+    } catch (error) {
+      logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; answering 503');
+      await store.deletePending(cue.breakId).catch(() => {});
+      throw new RequestError(503, 'LIVE_CUE_NOT_ACCEPTED', 'The event log did not take the cue; retry after the Retry-After delay.', { retryAfterSeconds: jitteredRetryAfterSeconds(1, 3) });
+    }
+    return accepted('pending');
+  }
+
+  /** A cue from live.cues: prefetches the break unless it is over or already ready. */
+  async onCue(cue: AdBreakCue): Promise<void> {
+    const { store, logger } = this.#o;
+    if (cueExpired(cue, this.#now())) {
+      logger.info({ breakId: cue.breakId, liveEventId: cue.liveEventId }, 'cue for a break that has ended; not prefetched');
+      return;
+    }
+    const running = this.#running.get(cue.breakId);
+    if (running !== undefined) return running;
+    const task = (async () => {
+      const pending = pendingRecord(cue, this.#o.defaultPodMaxAds);
+      const existing = await store.createPending(pending);
+      if (existing !== null && existing.liveEventId !== cue.liveEventId) {
+        logger.warn({ breakId: cue.breakId, liveEventId: cue.liveEventId, existing: existing.liveEventId }, 'cue reuses the breakId of another live event; ignored');
+        return;
+      }
+      if (existing?.status === 'ready') return;
+      const started = this.#now();
+      const ready = await prefetchBreak(this.#o.prefetch, existing ?? pending, () => this.#now());
+      await store.putReady(ready);
+      logger.info(
+        { breakId: cue.breakId, liveEventId: cue.liveEventId, cohorts: Object.keys(ready.cohorts).length, ms: this.#now() - started, startsInMs: cue.startsAt - this.#now() },
+        'break prefetched',
+      );
+    })();
+    this.#running.set(cue.breakId, task);
+    try {
+      await task;
+    } finally {
+      this.#running.delete(cue.breakId);
+    }
+  }
+
+  /** Resolves when no prefetch is running. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#running.values()]);
+  }
+}
+
+function conflict(cue: AdBreakCue, existing: BreakRecord): RequestError {
+  return new RequestError(409, 'LIVE_BREAK_CONFLICT', `breakId ${cue.breakId} already belongs to live event ${existing.liveEventId}; break ids must be unique across live events.`, {
+    field: 'breakId',
+  });
+}
