@@ -5,6 +5,7 @@
  */
 import { AdsManager } from '../ads/manager/ads-manager.ts';
 import { Collector } from '../collector/collector.ts';
+import { PipelineComponent } from '../pipeline/pipeline-component.ts';
 import type { ComponentFactory } from './engine.ts';
 import { runs } from './roles.ts';
 
@@ -14,4 +15,5 @@ export const COMPONENT_FACTORIES: readonly ComponentFactory[] = [
       ? new Collector({ config: ctx.config, transport: ctx.backends.transport, codec: ctx.codec, metrics: ctx.metrics, logger: ctx.logger })
       : undefined,
   (ctx) => (runs(ctx.role, 'ads-manager') ? new AdsManager(ctx) : undefined),
+  (ctx) => (runs(ctx.role, 'pipeline') ? new PipelineComponent(ctx) : undefined),
 ];

@@ -68,13 +68,20 @@ function backendChecks(config: QuartileConfig, role: Role, backends: Backends): 
  * Runs `task` until it succeeds, retrying with capped backoff while `keepGoing()`;
  * a backend that is down at start must not stop the engine from starting.
  */
-async function untilDone(what: string, task: () => Promise<void>, logger: Logger, keepGoing: () => boolean): Promise<void> {
+async function untilDone(
+  what: string,
+  task: () => Promise<void>,
+  logger: Logger,
+  keepGoing: () => boolean,
+  onFailure: (message: string) => void = () => {},
+): Promise<void> {
   for (let attempt = 0; keepGoing(); attempt++) {
     try {
       await task();
       return;
     } catch (error) {
       const delay = Math.min(500 * 2 ** attempt, 10_000);
+      onFailure(`${what} failed: ${messageOf(error)}`);
       logger.warn({ err: messageOf(error), retryInMs: delay }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, delay).unref());
     }
@@ -101,10 +108,22 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     throw error;
   }
 
+  // Until topics, schemas and migrations are in place the engine is not ready, and
+  // /readyz says which step is failing (e.g. a ClickHouse too old for the schema).
+  let setupProblem: string | undefined = 'setting up topics, schemas and tables';
+  const setupCheck: ReadinessCheck = {
+    name: 'setup',
+    check: async () => {
+      if (setupProblem !== undefined) throw new Error(setupProblem);
+    },
+  };
+  const noteProblem = (message: string): void => {
+    setupProblem = message;
+  };
   const http = createHttpServer({
     logger,
     metrics,
-    readiness: () => [...backendChecks(config, role, backends), ...components.flatMap((c) => c.readiness?.() ?? [])],
+    readiness: () => [...backendChecks(config, role, backends), setupCheck, ...components.flatMap((c) => c.readiness?.() ?? [])],
   });
   for (const c of components) c.routes?.(http);
 
@@ -117,9 +136,10 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       },
       logger,
       () => !stopping,
+      noteProblem,
     );
     if (codec.framing === 'confluent') {
-      await untilDone('schema registration', () => codec.registerAll(), logger, () => !stopping);
+      await untilDone('schema registration', () => codec.registerAll(), logger, () => !stopping, noteProblem);
     }
     if (runs(role, 'pipeline')) {
       await untilDone(
@@ -130,10 +150,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         },
         logger,
         () => !stopping,
+        noteProblem,
       );
     }
     if (stopping) return;
     for (const c of components) await c.start?.();
+    setupProblem = undefined;
   })();
 
   try {

@@ -72,6 +72,13 @@ export const REASON_CODES = {
   DECRYPT_SESSION_MISMATCH: 'A session-bound ad token was used from another playback session.',
   TOKEN_KEYS_INVALID: 'The token key set (JWKS) is missing, malformed, or has no usable key.',
 
+  // --- pipeline -----------------------------------------------------------------------
+  RESOLVE_MISSING_METADATA: 'The registry has no entry for the token’s metadata id (expired, or never stored).',
+  ENRICH_INVALID_EVENT: 'The event cannot be enriched (inconsistent with its token or metadata).',
+  PIPELINE_INTERNAL_ERROR: 'A processor failed unexpectedly on this event; it was isolated so the partition could go on.',
+  SINK_KAFKA_UNAVAILABLE: 'The Kafka sink could not write; the partition waits and retries.',
+  SINK_KAFKA_RECORD_INVALID: 'The Kafka sink could not encode this record.',
+
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',
   HTTP_BAD_REQUEST: 'The request is malformed.',

@@ -71,6 +71,9 @@ export class RedisStateStore implements StateStore {
       commandTimeout: options.commandTimeoutMs ?? 2_000,
       // Fail commands after a few reconnect attempts instead of queueing them forever.
       maxRetriesPerRequest: 2,
+      // Commands issued in the same tick (a batch's dedupe claims, session reads) go
+      // out as one pipeline: one round trip instead of one per event.
+      enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
     });
     // Errors also reach each command's promise; this handler keeps them off the
@@ -136,10 +139,13 @@ export class RedisStateStore implements StateStore {
   }
 
   async sortedRange(key: string, min: number, max: number, limit?: number): Promise<ScoredMember[]> {
+    // Redis spells infinite bounds -inf / +inf.
+    const lo = min === Number.NEGATIVE_INFINITY ? '-inf' : String(min);
+    const hi = max === Number.POSITIVE_INFINITY ? '+inf' : String(max);
     const flat = await this.#call('ZRANGEBYSCORE', () =>
       limit === undefined
-        ? this.#redis.zrangebyscore(key, min, max, 'WITHSCORES')
-        : this.#redis.zrangebyscore(key, min, max, 'WITHSCORES', 'LIMIT', 0, limit),
+        ? this.#redis.zrangebyscore(key, lo, hi, 'WITHSCORES')
+        : this.#redis.zrangebyscore(key, lo, hi, 'WITHSCORES', 'LIMIT', 0, limit),
     );
     const out: ScoredMember[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });

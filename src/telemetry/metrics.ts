@@ -20,6 +20,8 @@ export interface Metrics {
   readonly rejected: Counter<'code'>;
   /** Time a stage spent per event or batch. Labels: stage. */
   readonly stageSeconds: Histogram<'stage'>;
+  /** Sink writes that asked for a retry (the partition waited). Labels: sink. */
+  readonly sinkRetries: Counter<'sink'>;
   /** HTTP requests. Labels: route, method, status. */
   readonly httpSeconds: Histogram<'route' | 'method' | 'status'>;
   /** Consumer lag per partition. Labels: group, topic, partition. */
@@ -74,6 +76,7 @@ export function createMetrics(defaultLabels: Record<string, string> = {}): Metri
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     }),
+    sinkRetries: new Counter({ name: 'quartile_sink_retries_total', help: 'Sink writes that asked for a retry (backpressure).', labelNames: ['sink'], registers }),
     httpSeconds: new Histogram({
       name: 'quartile_http_request_duration_seconds',
       help: 'HTTP request latency.',

@@ -33,9 +33,11 @@ describe('quartile start on the embedded defaults', () => {
     const engine = await startEngineProcess([], { QUARTILE_DATA_DIR: join(dataDir, 'a') });
     try {
       assert.equal((await fetch(`${engine.url}/healthz`)).status, 200);
+      // Ready once topics and tables exist: a moment on the embedded defaults.
+      await waitFor('ready', async () => (await readyz(engine.url)).status === 200, 10_000, 50);
       const ready = await readyz(engine.url);
       assert.equal(ready.status, 200, JSON.stringify(ready.body));
-      assert.deepEqual(ready.body.checks.map((c) => c.name).sort(), ['chdb', 'event-log', 'state']);
+      assert.deepEqual(ready.body.checks.map((c) => c.name).sort(), ['chdb', 'event-log', 'setup', 'state']);
       const metrics = await (await fetch(`${engine.url}/metrics`)).text();
       assert.match(metrics, /# TYPE quartile_stage_events_in_total counter/);
       assert.match(metrics, /# TYPE quartile_stage_duration_seconds histogram/);
@@ -81,6 +83,9 @@ async function freePort(): Promise<number> {
 
 describe('quartile start on the real services', { skip }, () => {
   it('connects to Kafka, the schema registry, Redis and ClickHouse, and names the one that stops', async () => {
+    // The collector and Ads Manager roles need no warehouse schema; a pipeline role on
+    // Debian's ClickHouse 18.16 would stay not-ready ("setup": migrations fail), which
+    // the next test shows.
     // A Redis of this test's own, so stopping it does not disturb other suites.
     const port = await freePort();
     const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -98,7 +103,7 @@ describe('quartile start on the real services', { skip }, () => {
         return false;
       }
     });
-    const engine = await startEngineProcess([], {
+    const engine = await startEngineProcess(['--role', 'ads-manager'], {
       QUARTILE_DATA_DIR: join(dataDir, 'real'),
       QUARTILE_KAFKA_BROKERS: services.kafka.url!,
       QUARTILE_SCHEMA_REGISTRY_URL: services.registry.url!,
@@ -108,7 +113,25 @@ describe('quartile start on the real services', { skip }, () => {
     try {
       await waitFor('ready on all four services', async () => (await readyz(engine.url)).status === 200, 30_000, 250);
       const ready = await readyz(engine.url);
-      assert.deepEqual(ready.body.checks.map((c) => c.name).sort(), ['clickhouse', 'kafka', 'redis', 'schema-registry']);
+      assert.deepEqual(ready.body.checks.map((c) => c.name).sort(), ['kafka', 'redis', 'schema-registry', 'setup']);
+      const all = await startEngineProcess([], {
+        QUARTILE_DATA_DIR: join(dataDir, 'real-all'),
+        QUARTILE_KAFKA_BROKERS: services.kafka.url!,
+        QUARTILE_SCHEMA_REGISTRY_URL: services.registry.url!,
+        QUARTILE_REDIS_URL: `redis://127.0.0.1:${port}`,
+        QUARTILE_CLICKHOUSE_URL: services.clickhouse.url!,
+      });
+      try {
+        await waitFor('the setup check to name the migration problem', async () => {
+          const r = await readyz(all.url);
+          return r.body.checks.some((c) => c.name === 'setup' && !c.up && /migration/.test(c.error ?? ''));
+        }, 30_000, 250);
+        const r = await readyz(all.url);
+        assert.ok(r.body.checks.some((c) => c.name === 'clickhouse' && c.up), 'ClickHouse itself answers');
+        assert.equal(r.status, 503);
+      } finally {
+        await all.stop();
+      }
 
       redis.kill('SIGKILL');
       await waitFor('redis reported down', async () => (await readyz(engine.url)).status === 503, 20_000, 250);

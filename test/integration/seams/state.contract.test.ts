@@ -98,6 +98,7 @@ for (const backend of backends) {
       assert.equal(await state.sortedRemove('open', ['s2', 'nope']), 1);
       assert.deepEqual((await state.sortedRange('open', 0, 1_000)).map((m) => m.member), ['s1', 's3']);
       assert.deepEqual(await state.sortedRange('never', 0, 10), []);
+      assert.deepEqual((await state.sortedRange('open', Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).map((m) => m.member), ['s1', 's3']);
     });
 
     it('answers a ping while it is up', async () => {

@@ -1,0 +1,54 @@
+/**
+ * hash: keyed HMAC-SHA256 of the identifiers (profile, else device; device; the IP
+ * truncated to /24 or /48), with the key id recorded, plus per-vendor variants of the
+ * profile hash so that vendors cannot join each other's ids. Raw identifiers leave the
+ * event here: only the in-memory `inFlight` data keeps the IP and user agent, for the
+ * pixels sink's server-side headers, and nothing stores it.
+ */
+import { createHmac } from 'node:crypto';
+import { EMIT, type Processor, type StepResult } from '../../src/pipeline/processor.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import type { Device } from '../../schemas/types.ts';
+import type { HashKey } from './hash-keys.ts';
+import { truncateIp } from './truncate-ip.ts';
+
+const NO_DEVICE: Device = { ip: null, userAgent: null, ifa: null, ifaType: null, deviceId: null, profileId: null };
+
+export class HashProcessor implements Processor {
+  readonly name = 'hash' as const;
+  readonly #key: HashKey;
+
+  constructor(key: HashKey) {
+    this.#key = key;
+  }
+
+  #hmac(purpose: string, value: string): string {
+    return createHmac('sha256', this.#key.secret).update(`${purpose}\u0000${value}`).digest().subarray(0, 16).toString('base64url');
+  }
+
+  process(event: PipelineEvent): StepResult {
+    const raw = event.raw!;
+    const device = raw.device;
+    const viewer = device.profileId ?? device.deviceId;
+    const network = truncateIp(device.ip);
+    const vendorIds: Record<string, string> = {};
+    if (viewer !== null) for (const vendor of event.metadata!.vendors) vendorIds[vendor] = this.#hmac(`vendor:${vendor}`, viewer);
+    event.enriched = {
+      ...event.enriched!,
+      profileHash: viewer === null ? '' : this.#hmac(device.profileId !== null ? 'profile' : 'device', viewer),
+      deviceHash: device.deviceId === null ? '' : this.#hmac('device', device.deviceId),
+      ipHash: network === null ? '' : this.#hmac('ip', network),
+      hashKeyId: this.#key.kid,
+      vendorIds,
+    };
+    event.inFlight = {
+      ip: device.ip,
+      userAgent: device.userAgent,
+      // Limit-ad-tracking blanks the IFA for every beacon.
+      ifa: raw.consent.limitAdTracking ? null : device.ifa,
+      ifaType: raw.consent.limitAdTracking ? null : device.ifaType,
+    };
+    event.raw = { ...raw, device: NO_DEVICE };
+    return EMIT;
+  }
+}

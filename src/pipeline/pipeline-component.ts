@@ -1,0 +1,105 @@
+/**
+ * The pipeline as an engine component: builds the processors and sinks from config
+ * and runs them in a consumer group on ads.events.raw.
+ */
+import type { EngineContext } from '../core/engine.ts';
+import type { Component } from '../core/component.ts';
+import { MetadataRegistry } from '../ads/registry/metadata-registry.ts';
+import { loadTokenKeyring } from '../ads/tokens/load-keyring.ts';
+import { TokenService } from '../ads/tokens/token-service.ts';
+import { TOPICS } from '../transport/topics.ts';
+import { DecodeProcessor } from '../../processors/decode/processor.ts';
+import { DecryptProcessor } from '../../processors/decrypt/processor.ts';
+import { ResolveProcessor } from '../../processors/resolve/processor.ts';
+import { EnrichProcessor } from '../../processors/enrich/processor.ts';
+import { HashProcessor } from '../../processors/hash/processor.ts';
+import { loadHashKey } from '../../processors/hash/hash-keys.ts';
+import { DedupeProcessor } from '../../processors/dedupe/processor.ts';
+import { SessionizeProcessor } from '../../processors/sessionize/processor.ts';
+import { RouteProcessor } from '../../processors/route/processor.ts';
+import { routingTable } from '../../processors/route/routing-table.ts';
+import { KafkaSink } from '../../sinks/kafka/sink.ts';
+import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
+import { deadLetterFor } from './dead-letter.ts';
+import type { Processor } from './processor.ts';
+import { PipelineRuntime } from './runtime.ts';
+import type { Sink } from './sink.ts';
+
+/** Extra sinks and processors other parts of Quartile plug in (ClickHouse, pixels, caps). */
+export interface PipelineExtensions {
+  /** Processors inserted before `route`, in order (frequency-cap). */
+  readonly beforeRoute?: readonly Processor[];
+  readonly sinks?: readonly Sink[];
+}
+
+/** Builds the processors, in order. */
+export function buildProcessors(ctx: EngineContext, extensions: PipelineExtensions = {}): Processor[] {
+  const { config, backends, codec } = ctx;
+  const p = config.pipeline;
+  const tokens = new TokenService(loadTokenKeyring(config).keyring, { ttlSeconds: config.tokens.ttlSeconds, binding: config.tokens.binding });
+  return [
+    new DecodeProcessor(codec),
+    new DecryptProcessor(tokens, { cacheEntries: p.tokenCacheEntries }),
+    new ResolveProcessor(new MetadataRegistry(backends.state), { retries: p.resolveRetries, delayMs: p.resolveRetryDelayMs }),
+    new EnrichProcessor({ botListFile: p.botList }),
+    new HashProcessor(loadHashKey(config)),
+    new DedupeProcessor(backends.state, { ttlMs: p.dedupeTtlMs }),
+    new SessionizeProcessor(backends.state, { gapMs: p.sessionGapMs, stateTtlMs: p.sessionStateTtlMs }),
+    ...(extensions.beforeRoute ?? []),
+    new RouteProcessor(routingTable()),
+  ];
+}
+
+/** The pipeline component. */
+export class PipelineComponent implements Component {
+  readonly name = 'pipeline';
+  readonly runtime: PipelineRuntime;
+  readonly #sinks: readonly Sink[];
+
+  constructor(ctx: EngineContext, extensions: PipelineExtensions = {}) {
+    const { config, backends, codec, metrics, logger } = ctx;
+    const p = config.pipeline;
+    this.#sinks = [new KafkaSink(backends.transport, codec), ...(extensions.sinks ?? [])];
+    this.runtime = new PipelineRuntime({
+      transport: backends.transport,
+      topic: TOPICS.raw,
+      groupId: p.groupId,
+      partitionsConcurrently: p.partitionsConcurrently,
+      maxBatchRecords: p.maxBatchRecords,
+      processors: buildProcessors(ctx, extensions),
+      sinks: this.#sinks,
+      deadLetters: new DeadLetterSink(backends.transport, codec),
+      deadLetterForOutput: async (output, stage, error, now) => {
+        if (output.kind === 'event') return deadLetterFor(output.event, stage, error, now);
+        return {
+          code: error.code,
+          stage,
+          message: error.message,
+          retriable: error.retriable,
+          attempts: 1,
+          firstFailedAt: now,
+          deadLetteredAt: now,
+          source: { topic: TOPICS.sessions, partition: output.partition, offset: -1 },
+          eventId: null,
+          eventType: 'session',
+          vendor: null,
+          originalKey: Buffer.from(output.session.adInstanceId),
+          originalValue: await codec.encode(TOPICS.sessions, output.session),
+        };
+      },
+      metrics,
+      logger: logger.child({ component: 'pipeline' }),
+      allowedLatenessMs: p.allowedLatenessMs,
+      idleWatermarkMs: p.idleWatermarkMs,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.runtime.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.runtime.stop();
+    for (const sink of this.#sinks) await sink.close();
+  }
+}
