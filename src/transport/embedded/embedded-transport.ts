@@ -7,7 +7,7 @@
  * per-partition byte budget; they do not survive the process.
  */
 import { QuartileError } from '../../core/errors.ts';
-import { partitionFor } from '../partitioner.ts';
+import { partitionFor } from '../kafka/murmur2.ts';
 import type {
   Consumer,
   ConsumerOptions,

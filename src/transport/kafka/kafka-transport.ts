@@ -6,7 +6,7 @@
 import { Kafka, type Admin, type Producer, type SASLOptions } from 'kafkajs';
 import { QuartileError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { partitionFor } from '../partitioner.ts';
+import { partitionFor } from './murmur2.ts';
 import type {
   Consumer,
   ConsumerOptions,
