@@ -42,15 +42,24 @@ const LIVE_FIELDS = new Set(['liveEventId', 'breakId']);
 const APP_FIELDS = new Set(['name', 'version']);
 
 /** Longest accepted string per field (tokens are budgeted at 350 bytes; 2 KiB leaves room). */
-const MAX_LENGTH: Record<string, number> = {
+const MAX_LENGTH = {
   token: 2048,
   playbackSessionId: 128,
   adInstanceId: 128,
   userAgent: 1024,
   tcf: 4096,
   gpp: 4096,
-  default: 256,
-};
+} as const;
+const DEFAULT_MAX_LENGTH = 256;
+
+/** The limit of a field, by its last path segment. */
+function maxLength(field: string): number {
+  return (MAX_LENGTH as Readonly<Record<string, number>>)[field] ?? DEFAULT_MAX_LENGTH;
+}
+
+// Paths and limits of the device fields, computed once: this runs for every event.
+const DEVICE_KNOWN: ReadonlySet<string> = new Set(DEVICE_FIELDS);
+const DEVICE_SPECS = DEVICE_FIELDS.map((field) => ({ field, path: `device.${field}`, max: maxLength(field) }));
 
 class Rejected extends Error {
   constructor(
@@ -73,17 +82,15 @@ function typeName(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
-function string(value: unknown, path: string, required: true): string;
-function string(value: unknown, path: string, required: false): string | null;
-function string(value: unknown, path: string, required: boolean): string | null {
+function string(value: unknown, path: string, required: true, max?: number): string;
+function string(value: unknown, path: string, required: false, max?: number): string | null;
+function string(value: unknown, path: string, required: boolean, max = DEFAULT_MAX_LENGTH): string | null {
   if (value === undefined || value === null) {
     if (required) reject('EVENT_MISSING_FIELD', `${path} is required.`);
     return null;
   }
   if (typeof value !== 'string') reject('EVENT_BAD_TYPE', `${path} must be a string, not ${typeName(value)}.`);
   if (required && value.length === 0) reject('EVENT_MISSING_FIELD', `${path} must not be empty.`);
-  const field = path.split('.').at(-1)!;
-  const max = MAX_LENGTH[field] ?? MAX_LENGTH['default']!;
   if (value.length > max) reject('EVENT_TOO_LONG', `${path} is ${value.length} characters; the limit is ${max}.`);
   return value;
 }
@@ -134,9 +141,9 @@ function timestamp(value: unknown, ctx: IntakeContext): number {
 
 function device(value: unknown, ctx: IntakeContext): Device {
   const d = section(value, 'device') ?? {};
-  onlyKnown(d, new Set(DEVICE_FIELDS), 'device.');
+  onlyKnown(d, DEVICE_KNOWN, 'device.');
   const out: Record<string, string | null> = {};
-  for (const field of DEVICE_FIELDS) out[field] = string(d[field], `device.${field}`, false);
+  for (const spec of DEVICE_SPECS) out[spec.field] = string(d[spec.field], spec.path, false, spec.max);
   // Only a trusted producer (API key holder) reports an address for someone else;
   // a device's own request address is the one the collector saw.
   if (out['ip'] === null || !ctx.trustedProducer) out['ip'] = ctx.requestIp;
@@ -159,8 +166,8 @@ function consent(value: unknown): Consent {
   }
   return {
     gdprApplies: boolean(c['gdprApplies'], 'consent.gdprApplies'),
-    tcf: string(c['tcf'], 'consent.tcf', false),
-    gpp: string(c['gpp'], 'consent.gpp', false),
+    tcf: string(c['tcf'], 'consent.tcf', false, MAX_LENGTH.tcf),
+    gpp: string(c['gpp'], 'consent.gpp', false, MAX_LENGTH.gpp),
     gppSid,
     limitAdTracking: boolean(c['limitAdTracking'], 'consent.limitAdTracking') ?? false,
   };
@@ -196,9 +203,9 @@ export function validateEvent(input: unknown, ctx: IntakeContext): { ok: true; e
     const event: AdEvent = {
       eventId: eventId.toLowerCase(),
       eventType: eventType as EventType,
-      token: string(input['token'], 'token', true),
-      playbackSessionId: string(input['playbackSessionId'], 'playbackSessionId', true),
-      adInstanceId: string(input['adInstanceId'], 'adInstanceId', true),
+      token: string(input['token'], 'token', true, MAX_LENGTH.token),
+      playbackSessionId: string(input['playbackSessionId'], 'playbackSessionId', true, MAX_LENGTH.playbackSessionId),
+      adInstanceId: string(input['adInstanceId'], 'adInstanceId', true, MAX_LENGTH.adInstanceId),
       occurredAt: timestamp(input['occurredAt'], ctx),
       receivedAt: ctx.now,
       adPlayheadMs: integer(input['adPlayheadMs'], 'adPlayheadMs', 0, 24 * 3600 * 1000),

@@ -83,6 +83,12 @@ describe('validateEvent', () => {
     ['a live context without its event', good({ live: { breakId: 'b' } }), 'EVENT_MISSING_FIELD', /live\.liveEventId/],
     ['an app without a name', good({ app: { version: '1' } }), 'EVENT_MISSING_FIELD', /app\.name/],
     ['a 3 KiB token', good({ token: 'x'.repeat(3000) }), 'EVENT_TOO_LONG', /token is 3000 characters/],
+    // Each field has its own limit; the device's user agent and the consent strings are long ones.
+    ['a 1025-character user agent', good({ device: { userAgent: 'u'.repeat(1025) } }), 'EVENT_TOO_LONG', /device\.userAgent is 1025 characters; the limit is 1024/],
+    ['a 257-character device id', good({ device: { deviceId: 'd'.repeat(257) } }), 'EVENT_TOO_LONG', /device\.deviceId is 257 characters; the limit is 256/],
+    ['a 4097-character TCF string', good({ consent: { tcf: 'C'.repeat(4097) } }), 'EVENT_TOO_LONG', /consent\.tcf is 4097 characters; the limit is 4096/],
+    ['a 129-character session id', good({ playbackSessionId: 'p'.repeat(129) }), 'EVENT_TOO_LONG', /playbackSessionId is 129 characters; the limit is 128/],
+    ['a 257-character app name', good({ app: { name: 'a'.repeat(257) } }), 'EVENT_TOO_LONG', /app\.name is 257 characters; the limit is 256/],
   ];
   for (const [what, input, code, message] of cases) {
     it(`rejects ${what} with ${code}`, () => {
