@@ -11,6 +11,8 @@ import type { OutgoingRecord, Transport } from '../transport/transport.ts';
 
 interface Pending {
   readonly records: readonly OutgoingRecord[];
+  /** performance.now() when the request was queued, for the linger. */
+  readonly queuedAt: number;
   readonly resolve: () => void;
   readonly reject: (error: QuartileError) => void;
 }
@@ -58,7 +60,7 @@ export class BatchingPublisher {
     this.#backlog += records.length;
     const q = queue;
     return new Promise<void>((resolve, reject) => {
-      q.pending.push({ records, resolve, reject });
+      q.pending.push({ records, queuedAt: performance.now(), resolve, reject });
       q.records += records.length;
       if (q.records >= this.#options.maxBatchRecords) this.#kick(topic, q);
       else q.timer ??= setTimeout(() => this.#kick(topic, q), this.#options.lingerMs);
@@ -83,8 +85,13 @@ export class BatchingPublisher {
     queue.records -= count;
     void this.#send(topic, batch, count).finally(() => {
       queue.sending = false;
-      if (queue.records >= this.#options.maxBatchRecords) this.#kick(topic, queue);
-      else if (queue.pending.length > 0) queue.timer ??= setTimeout(() => this.#kick(topic, queue), this.#options.lingerMs);
+      if (queue.pending.length === 0) return;
+      // As Kafka's linger.ms: the wait counts from the oldest waiting request, so
+      // requests that queued up during the send that just ended go out now instead of
+      // lingering once more (that second wait was pure latency, and idle transport).
+      const lingerLeft = this.#options.lingerMs - (performance.now() - queue.pending[0]!.queuedAt);
+      if (queue.records >= this.#options.maxBatchRecords || lingerLeft <= 0) this.#kick(topic, queue);
+      else queue.timer ??= setTimeout(() => this.#kick(topic, queue), lingerLeft);
     });
   }
 
