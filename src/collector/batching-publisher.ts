@@ -11,7 +11,7 @@ import type { OutgoingRecord, Transport } from '../transport/transport.ts';
 
 interface Pending {
   readonly records: readonly OutgoingRecord[];
-  /** performance.now() when the request was queued, for the linger. */
+  /** Date.now() when the request was queued, for the linger. */
   readonly queuedAt: number;
   readonly resolve: () => void;
   readonly reject: (error: QuartileError) => void;
@@ -60,7 +60,7 @@ export class BatchingPublisher {
     this.#backlog += records.length;
     const q = queue;
     return new Promise<void>((resolve, reject) => {
-      q.pending.push({ records, queuedAt: performance.now(), resolve, reject });
+      q.pending.push({ records, queuedAt: Date.now(), resolve, reject });
       q.records += records.length;
       if (q.records >= this.#options.maxBatchRecords) this.#kick(topic, q);
       else q.timer ??= setTimeout(() => this.#kick(topic, q), this.#options.lingerMs);
@@ -89,7 +89,7 @@ export class BatchingPublisher {
       // As Kafka's linger.ms: the wait counts from the oldest waiting request, so
       // requests that queued up during the send that just ended go out now instead of
       // lingering once more (that second wait was pure latency, and idle transport).
-      const lingerLeft = this.#options.lingerMs - (performance.now() - queue.pending[0]!.queuedAt);
+      const lingerLeft = this.#options.lingerMs - (Date.now() - queue.pending[0]!.queuedAt);
       if (queue.records >= this.#options.maxBatchRecords || lingerLeft <= 0) this.#kick(topic, queue);
       else queue.timer ??= setTimeout(() => this.#kick(topic, queue), lingerLeft);
     });
