@@ -20,12 +20,24 @@ function toBuffer(value: string | Buffer): Buffer {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
+const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
+
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
   /** Wakes consumers waiting for records past the end. */
   readonly appended = new Notifier();
-  #records: ConsumedRecord[] = [];
+  // The retained records, as columns (index = offset - low). A partition holds up to
+  // hundreds of thousands of records, and every heap object per record is work for
+  // each major GC: a ConsumedRecord, its offset string, its key Buffer and its headers
+  // object per record made the collector's major-GC marking steps block the event
+  // loop for 50-140 ms (bench/README.md, "Collector"). The record objects are built
+  // on read instead; keys stay as given.
+  #keys: Array<string | Buffer | null> = [];
+  #values: Buffer[] = [];
+  #timestamps: number[] = [];
+  /** Headers per record; undefined (most records) means none. */
+  #headers: Array<Readonly<Record<string, Buffer>> | undefined> = [];
   #sizes: number[] = [];
   #low = 0;
   #bytes = 0;
@@ -44,23 +56,21 @@ export class PartitionLog {
 
   /** The offset the next record will get. */
   get high(): number {
-    return this.#low + this.#records.length;
+    return this.#low + this.#values.length;
   }
 
   /** Appends one record and returns its offset. */
   append(record: OutgoingRecord): number {
     const offset = this.high;
-    const headers: Record<string, Buffer> = {};
-    if (record.headers !== undefined) for (const [k, v] of Object.entries(record.headers)) headers[k] = toBuffer(v);
-    this.#records.push({
-      topic: this.topic,
-      partition: this.partition,
-      offset: String(offset),
-      key: record.key === null ? null : toBuffer(record.key),
-      value: record.value,
-      timestamp: record.timestamp ?? Date.now(),
-      headers,
-    });
+    let headers: Record<string, Buffer> | undefined;
+    if (record.headers !== undefined) {
+      headers = {};
+      for (const [k, v] of Object.entries(record.headers)) headers[k] = toBuffer(v);
+    }
+    this.#keys.push(record.key);
+    this.#values.push(record.value);
+    this.#timestamps.push(record.timestamp ?? Date.now());
+    this.#headers.push(headers);
     const size = sizeOf(record);
     this.#sizes.push(size);
     this.#bytes += size;
@@ -71,7 +81,21 @@ export class PartitionLog {
   /** Up to `max` records starting at `from` (clamped to what is retained). */
   read(from: number, max: number): ConsumedRecord[] {
     const start = Math.max(from, this.#low) - this.#low;
-    return this.#records.slice(start, start + max);
+    const end = Math.min(start + max, this.#values.length);
+    const out: ConsumedRecord[] = [];
+    for (let i = start; i < end; i++) {
+      const key = this.#keys[i]!;
+      out.push({
+        topic: this.topic,
+        partition: this.partition,
+        offset: String(this.#low + i),
+        key: key === null ? null : toBuffer(key),
+        value: this.#values[i]!,
+        timestamp: this.#timestamps[i]!,
+        headers: this.#headers[i] ?? NO_HEADERS,
+      });
+    }
+    return out;
   }
 
   #enforceRetention(): void {
@@ -81,7 +105,10 @@ export class PartitionLog {
     let freed = 0;
     const target = this.#bytes - this.#retentionBytes * 0.875;
     while (drop < this.#sizes.length - 1 && freed < target) freed += this.#sizes[drop++]!;
-    this.#records = this.#records.slice(drop);
+    this.#keys = this.#keys.slice(drop);
+    this.#values = this.#values.slice(drop);
+    this.#timestamps = this.#timestamps.slice(drop);
+    this.#headers = this.#headers.slice(drop);
     this.#sizes = this.#sizes.slice(drop);
     this.#bytes -= freed;
     this.#low += drop;
