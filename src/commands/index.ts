@@ -7,5 +7,6 @@ import { topicsCommand } from './topics.ts';
 import { vastCommand } from './vast.ts';
 import { keysCommand } from './keys.ts';
 import { tokenCommand } from './token.ts';
+import { dlqCommand } from './dlq.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand];

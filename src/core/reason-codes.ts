@@ -79,6 +79,10 @@ export const REASON_CODES = {
   SINK_KAFKA_UNAVAILABLE: 'The Kafka sink could not write; the partition waits and retries.',
   SINK_KAFKA_RECORD_INVALID: 'The Kafka sink could not encode this record.',
 
+  // --- operator actions -------------------------------------------------------------
+  ADMIN_DISABLED: 'Operator actions are disabled because no admin token is configured.',
+  ADMIN_UNAUTHORIZED: 'The request lacks the admin token.',
+
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',
   HTTP_BAD_REQUEST: 'The request is malformed.',

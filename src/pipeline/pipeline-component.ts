@@ -2,7 +2,11 @@
  * The pipeline as an engine component: builds the processors and sinks from config
  * and runs them in a consumer group on ads.events.raw.
  */
+import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../core/engine.ts';
+import { requireAdmin } from '../http/admin-auth.ts';
+import { parseSince } from '../core/time-spec.ts';
+import { inspectDeadLetters, replayDeadLetters } from './dead-letter-tools.ts';
 import type { Component } from '../core/component.ts';
 import { MetadataRegistry } from '../ads/registry/metadata-registry.ts';
 import { loadTokenKeyring } from '../ads/tokens/load-keyring.ts';
@@ -55,8 +59,10 @@ export class PipelineComponent implements Component {
   readonly name = 'pipeline';
   readonly runtime: PipelineRuntime;
   readonly #sinks: readonly Sink[];
+  readonly #ctx: EngineContext;
 
   constructor(ctx: EngineContext, extensions: PipelineExtensions = {}) {
+    this.#ctx = ctx;
     const { config, backends, codec, metrics, logger } = ctx;
     const p = config.pipeline;
     this.#sinks = [new KafkaSink(backends.transport, codec), ...(extensions.sinks ?? [])];
@@ -96,6 +102,26 @@ export class PipelineComponent implements Component {
 
   async start(): Promise<void> {
     await this.runtime.start();
+  }
+
+  /** Operator routes for the dead-letter topic (admin token required). */
+  routes(app: FastifyInstance): void {
+    const { config, backends, codec, logger } = this.#ctx;
+    app.get('/v1/admin/dlq', async (request, reply) => {
+      if (requireAdmin(config.admin.token, request, reply) === undefined) return reply;
+      const since = parseSince((request.query as { since?: string }).since);
+      return { codes: await inspectDeadLetters(backends.transport, codec, since === undefined ? {} : { since }) };
+    });
+    app.post('/v1/admin/dlq/replay', async (request, reply) => {
+      const operator = requireAdmin(config.admin.token, request, reply);
+      if (operator === undefined) return reply;
+      const body = (request.body ?? {}) as { code?: unknown; since?: unknown; fromStart?: unknown };
+      if (typeof body.code !== 'string' || body.code === '') return reply.code(400).send({ code: 'HTTP_BAD_REQUEST', message: 'Give the reason code to replay: {"code": "RESOLVE_MISSING_METADATA"}.' });
+      const since = parseSince(typeof body.since === 'string' ? body.since : undefined);
+      const report = await replayDeadLetters(backends.transport, codec, { code: body.code, fromStart: body.fromStart === true, ...(since === undefined ? {} : { since }) });
+      logger.info({ audit: 'dlq-replay', operator: operator.name, at: new Date().toISOString(), ...report }, 'operator replayed dead letters');
+      return report;
+    });
   }
 
   async stop(): Promise<void> {
