@@ -61,7 +61,7 @@ export class PipelineComponent implements Component {
   readonly #sinks: readonly Sink[];
   readonly #ctx: EngineContext;
 
-  constructor(ctx: EngineContext, extensions: PipelineExtensions = {}) {
+  constructor(ctx: EngineContext, extensions: PipelineExtensions = {}, options: { groupId?: string } = {}) {
     this.#ctx = ctx;
     const { config, backends, codec, metrics, logger } = ctx;
     const p = config.pipeline;
@@ -69,7 +69,7 @@ export class PipelineComponent implements Component {
     this.runtime = new PipelineRuntime({
       transport: backends.transport,
       topic: TOPICS.raw,
-      groupId: p.groupId,
+      groupId: options.groupId ?? p.groupId,
       partitionsConcurrently: p.partitionsConcurrently,
       maxBatchRecords: p.maxBatchRecords,
       processors: buildProcessors(ctx, extensions),

@@ -10,6 +10,7 @@ import { MetadataRegistry } from '../../src/ads/registry/metadata-registry.ts';
 import type { AdMetadata } from '../../src/ads/registry/ad-metadata.ts';
 import type { EventType } from '../../schemas/types.ts';
 import { startTestEngine, type BackendSet, type TestEngine } from './engine.ts';
+import type { Role } from '../../src/core/roles.ts';
 import { sampleMetadata } from './metadata.ts';
 import { post } from './http.ts';
 
@@ -24,12 +25,12 @@ export function testTokens(binding: 'none' | 'session' = 'none'): TokenService {
 }
 
 /** Engine with the test keys and quick session closing. */
-export async function startPipelineEngine(set: BackendSet, overrides: Record<string, unknown> = {}): Promise<TestEngine> {
+export async function startPipelineEngine(set: BackendSet, overrides: Record<string, unknown> = {}, role: Role = 'all'): Promise<TestEngine> {
   return startTestEngine(set, {
     tokens: { jwks: TEST_JWKS },
     pipeline: { hashKeys: TEST_HASH_KEYS, groupId: `pipeline-${randomUUID()}`, ...(overrides['pipeline'] as object) },
     ...Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== 'pipeline')),
-  });
+  }, { role });
 }
 
 /** Stores metadata in the engine's registry and mints a token for it. */
