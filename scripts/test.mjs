@@ -3,6 +3,9 @@
 //   node scripts/test.mjs [unit|integration|e2e|browser|chaos …] [--grep TEXT]
 // Without suite names it runs unit, integration and e2e. Node 20 has no glob support
 // in `--test`, so the file list is gathered here.
+// The chaos suite stops and restarts the shared services (ci/services), so it never
+// runs by default, and its files run one at a time (concurrency 1, whatever
+// QUARTILE_TEST_CONCURRENCY says).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -37,8 +40,8 @@ if (files.length === 0) {
   console.error(`No test files found for: ${chosen.join(', ')}`);
   process.exit(1);
 }
-console.log(`Running ${files.length} test files (${chosen.join(', ')}); services: ${process.env.QUARTILE_TEST_SERVICES ?? 'auto'}`);
-const concurrency = process.env.QUARTILE_TEST_CONCURRENCY ?? '2';
+const concurrency = chosen.includes('chaos') ? '1' : (process.env.QUARTILE_TEST_CONCURRENCY ?? '2');
+console.log(`Running ${files.length} test files (${chosen.join(', ')}); services: ${process.env.QUARTILE_TEST_SERVICES ?? 'auto'}; concurrency ${concurrency}`);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative(root, f))],
