@@ -11,12 +11,27 @@ import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { Device } from '../../schemas/types.ts';
 import type { HashKey } from './hash-keys.ts';
 import { truncateIp } from './truncate-ip.ts';
+import { LruCache } from '../../src/core/lru-cache.ts';
 
 const NO_DEVICE: Device = { ip: null, userAgent: null, ifa: null, ifaType: null, deviceId: null, profileId: null };
+
+/** The hashed identifiers of one viewer on one ad (shared by all its events). */
+interface Hashes {
+  readonly profileHash: string;
+  readonly deviceHash: string;
+  readonly ipHash: string;
+  readonly vendorIds: Readonly<Record<string, string>>;
+}
 
 export class HashProcessor implements Processor {
   readonly name = 'hash' as const;
   readonly #key: HashKey;
+  /**
+   * An HMAC costs ~3 µs and an event needs five or more; every event of one ad play
+   * (six or so) hashes the same ids, so the results are cached per viewer and ad.
+   * The cache lives in process memory only, like the raw ids it is keyed by.
+   */
+  readonly #cache = new LruCache<string, Hashes>({ maxEntries: 50_000, ttlMs: 10 * 60_000 });
 
   constructor(key: HashKey) {
     this.#key = key;
@@ -26,21 +41,28 @@ export class HashProcessor implements Processor {
     return createHmac('sha256', this.#key.secret).update(`${purpose}\u0000${value}`).digest().subarray(0, 16).toString('base64url');
   }
 
-  process(event: PipelineEvent): StepResult {
-    const raw = event.raw!;
-    const device = raw.device;
+  #hashes(device: Device, vendors: readonly string[]): Hashes {
+    const cacheKey = `${device.profileId ?? ''}\u0000${device.deviceId ?? ''}\u0000${device.ip ?? ''}\u0000${vendors.join(',')}`;
+    const cached = this.#cache.get(cacheKey);
+    if (cached !== undefined) return cached;
     const viewer = device.profileId ?? device.deviceId;
     const network = truncateIp(device.ip);
     const vendorIds: Record<string, string> = {};
-    if (viewer !== null) for (const vendor of event.metadata!.vendors) vendorIds[vendor] = this.#hmac(`vendor:${vendor}`, viewer);
-    event.enriched = {
-      ...event.enriched!,
+    if (viewer !== null) for (const vendor of vendors) vendorIds[vendor] = this.#hmac(`vendor:${vendor}`, viewer);
+    const hashes: Hashes = {
       profileHash: viewer === null ? '' : this.#hmac(device.profileId !== null ? 'profile' : 'device', viewer),
       deviceHash: device.deviceId === null ? '' : this.#hmac('device', device.deviceId),
       ipHash: network === null ? '' : this.#hmac('ip', network),
-      hashKeyId: this.#key.kid,
       vendorIds,
     };
+    this.#cache.set(cacheKey, hashes);
+    return hashes;
+  }
+
+  process(event: PipelineEvent): StepResult {
+    const raw = event.raw!;
+    const device = raw.device;
+    event.enriched = { ...event.enriched!, ...this.#hashes(device, event.metadata!.vendors), hashKeyId: this.#key.kid };
     event.inFlight = {
       ip: device.ip,
       userAgent: device.userAgent,

@@ -78,6 +78,8 @@ export const REASON_CODES = {
   PIPELINE_INTERNAL_ERROR: 'A processor failed unexpectedly on this event; it was isolated so the partition could go on.',
   SINK_KAFKA_UNAVAILABLE: 'The Kafka sink could not write; the partition waits and retries.',
   SINK_KAFKA_RECORD_INVALID: 'The Kafka sink could not encode this record.',
+  SINK_CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached; the partition waits and retries.',
+  SINK_CLICKHOUSE_ROW_REJECTED: 'ClickHouse refused this row (a type or value it cannot store); the rest of the batch was written.',
 
   // --- operator actions -------------------------------------------------------------
   ADMIN_DISABLED: 'Operator actions are disabled because no admin token is configured.',

@@ -24,6 +24,7 @@ import { RouteProcessor } from '../../processors/route/processor.ts';
 import { routingTable } from '../../processors/route/routing-table.ts';
 import { KafkaSink } from '../../sinks/kafka/sink.ts';
 import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
+import { ClickHouseSink } from '../../sinks/clickhouse/sink.ts';
 import { deadLetterFor } from './dead-letter.ts';
 import type { Processor } from './processor.ts';
 import { PipelineRuntime } from './runtime.ts';
@@ -65,7 +66,7 @@ export class PipelineComponent implements Component {
     this.#ctx = ctx;
     const { config, backends, codec, metrics, logger } = ctx;
     const p = config.pipeline;
-    this.#sinks = [new KafkaSink(backends.transport, codec), ...(extensions.sinks ?? [])];
+    this.#sinks = [new KafkaSink(backends.transport, codec), new ClickHouseSink(backends.warehouse), ...(extensions.sinks ?? [])];
     this.runtime = new PipelineRuntime({
       transport: backends.transport,
       topic: TOPICS.raw,

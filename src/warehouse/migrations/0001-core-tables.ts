@@ -87,7 +87,8 @@ export const coreTables: Migration = {
       spend SimpleAggregateFunction(sum, Decimal(38, 6))
     ) ENGINE = AggregatingMergeTree
     PARTITION BY toYYYYMM(hour)
-    ORDER BY (campaign_id, hour, advertiser_id, live_event_id, currency)`,
+    ORDER BY (campaign_id, hour, advertiser_id, live_event_id, currency)
+    SETTINGS ${DEDUP_WINDOW}`,
 
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.campaign_hourly_mv TO ${db}.campaign_hourly AS
     SELECT
