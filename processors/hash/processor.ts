@@ -12,6 +12,7 @@ import type { Device } from '../../schemas/types.ts';
 import type { HashKey } from './hash-keys.ts';
 import { truncateIp } from './truncate-ip.ts';
 import { LruCache } from '../../src/core/lru-cache.ts';
+import { profileKeyOf } from '../../src/ads/caps/profile-key.ts';
 
 const NO_DEVICE: Device = { ip: null, userAgent: null, ifa: null, ifaType: null, deviceId: null, profileId: null };
 
@@ -33,8 +34,12 @@ export class HashProcessor implements Processor {
    */
   readonly #cache = new LruCache<string, Hashes>({ maxEntries: 50_000, ttlMs: 10 * 60_000 });
 
-  constructor(key: HashKey) {
+  readonly #capKey: Buffer | undefined;
+
+  /** `capKey` also derives the frequency-cap viewer key, which needs the raw ids present only here. */
+  constructor(key: HashKey, capKey?: Buffer) {
     this.#key = key;
+    this.#capKey = capKey;
   }
 
   #hmac(purpose: string, value: string): string {
@@ -63,6 +68,9 @@ export class HashProcessor implements Processor {
     const raw = event.raw!;
     const device = raw.device;
     event.enriched = { ...event.enriched!, ...this.#hashes(device, event.metadata!.vendors), hashKeyId: this.#key.kid };
+    if (this.#capKey !== undefined && event.enriched.eventType === 'impression') {
+      event.capProfileKey = profileKeyOf(this.#capKey, device.profileId, device.deviceId);
+    }
     event.inFlight = {
       ip: device.ip,
       userAgent: device.userAgent,

@@ -21,6 +21,8 @@ import { loadHashKey } from '../../processors/hash/hash-keys.ts';
 import { DedupeProcessor } from '../../processors/dedupe/processor.ts';
 import { SessionizeProcessor } from '../../processors/sessionize/processor.ts';
 import { RouteProcessor } from '../../processors/route/processor.ts';
+import { FrequencyCapProcessor } from '../../processors/frequency-cap/processor.ts';
+import { loadCapKey, parseCapRules } from '../ads/caps/index.ts';
 import { routingTable } from '../../processors/route/routing-table.ts';
 import { KafkaSink } from '../../sinks/kafka/sink.ts';
 import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
@@ -30,9 +32,9 @@ import type { Processor } from './processor.ts';
 import { PipelineRuntime } from './runtime.ts';
 import type { Sink } from './sink.ts';
 
-/** Extra sinks and processors other parts of Quartile plug in (ClickHouse, pixels, caps). */
+/** Extra sinks and processors other parts of Quartile plug in (the pixels sink). */
 export interface PipelineExtensions {
-  /** Processors inserted before `route`, in order (frequency-cap). */
+  /** Processors inserted before `route`, in order. */
   readonly beforeRoute?: readonly Processor[];
   readonly sinks?: readonly Sink[];
 }
@@ -47,9 +49,10 @@ export function buildProcessors(ctx: EngineContext, extensions: PipelineExtensio
     new DecryptProcessor(tokens, { cacheEntries: p.tokenCacheEntries }),
     new ResolveProcessor(new MetadataRegistry(backends.state), { retries: p.resolveRetries, delayMs: p.resolveRetryDelayMs }),
     new EnrichProcessor({ botListFile: p.botList }),
-    new HashProcessor(loadHashKey(config)),
+    new HashProcessor(loadHashKey(config), loadCapKey(config)),
     new DedupeProcessor(backends.state, { ttlMs: p.dedupeTtlMs }),
     new SessionizeProcessor(backends.state, { gapMs: p.sessionGapMs, stateTtlMs: p.sessionStateTtlMs }),
+    new FrequencyCapProcessor(backends.state, parseCapRules(config.ads.capRules)),
     ...(extensions.beforeRoute ?? []),
     new RouteProcessor(routingTable()),
   ];

@@ -48,6 +48,8 @@ export class PipelineEvent {
   enriched: EnrichedAdEvent | undefined;
   /** hash: raw device data for beacons, in memory only. */
   inFlight: InFlightDevice | undefined;
+  /** hash: the viewer's frequency-cap key (keyed hash of profile, else device), in memory only. */
+  capProfileKey: string | null = null;
   /** route: the sink targets this event goes to. */
   routes: ReadonlySet<RouteTarget> = NO_ROUTES;
 

@@ -15,6 +15,7 @@ import { backendSets, keyedBy, readTopic, type TestEngine } from '../../helpers/
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { plain } from '../../helpers/events.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { loadCapKey, parseCapRules, profileKeyOf, readCapCounts } from '../../../src/ads/caps/index.ts';
 
 /** The transport as a process that dies right after its sinks acknowledged: commits never land. */
 function crashingBeforeCommit(transport: Transport): Transport {
@@ -43,17 +44,28 @@ for (const set of backendSets()) {
     let t: TestEngine;
     before(async () => {
       // The engine runs only the collector; the test runs the pipeline members itself.
-      t = await startPipelineEngine(set, {}, 'collector');
+      t = await startPipelineEngine(
+        set,
+        { ads: { capRules: [{ scope: 'campaign', max: 100, window: '24h' }, { scope: 'creative', max: 100, window: 'day' }, { scope: 'campaign', max: 100, window: 'live-event' }] } },
+        'collector',
+      );
     });
     after(() => t.stop());
     const ctx = (): EngineContext => t.engine.context;
 
     it('replays after a crash between sink acknowledgement and commit: nothing lost, nothing doubled', async () => {
       const groupId = `crash-${randomUUID()}`;
-      const { token } = await adFor(t);
+      const campaign = `cmp-${randomUUID().slice(0, 8)}`;
+      const { token, metadata } = await adFor(t, { campaignId: campaign });
       const session = `s-${randomUUID()}`;
       const ad = `${session}-1`;
-      const events = [playEvent(token, session, ad, 'impression'), playEvent(token, session, ad, 'click'), playEvent(token, session, ad, 'complete')];
+      const profileId = `viewer-${randomUUID()}`;
+      const live = { live: { liveEventId: 'final-2026', breakId: 'b1' } };
+      const events = [
+        playEvent(token, session, ad, 'impression', { device: { profileId }, ...live }),
+        playEvent(token, session, ad, 'click', { device: { profileId }, ...live }),
+        playEvent(token, session, ad, 'complete', { device: { profileId }, ...live }),
+      ];
 
       const doomed = new PipelineComponent({ ...ctx(), backends: { ...ctx().backends, transport: crashingBeforeCommit(ctx().backends.transport) } }, {}, { groupId });
       await doomed.start();
@@ -75,6 +87,12 @@ for (const set of backendSets()) {
         const dropped = await ctx().metrics.registry.getSingleMetricAsString('quartile_stage_dropped_total');
         assert.ok(!/reason="duplicate"/.test(dropped), 'a replay is not a duplicate');
         void first;
+
+        // The impression was counted for every cap rule exactly once, though processed twice.
+        const rules = parseCapRules(ctx().config.ads.capRules);
+        const profileKey = profileKeyOf(loadCapKey(ctx().config), profileId, null)!;
+        const counts = await readCapCounts(ctx().backends.state, rules, profileKey, [metadata], 'final-2026');
+        assert.deepEqual([...counts.values()], [1, 1, 1], `cap counts ${JSON.stringify([...counts])}`);
       } finally {
         await survivor.stop();
       }
