@@ -88,6 +88,7 @@ export class AdsManager implements Component {
         onCohort: (result) => metrics.livePrefetch.inc({ result }),
       },
     });
+    if (ads.sources.length === 0) logger.warn('ads.sources is empty: every decision and prefetched pod will hold no ads');
     this.#cues = new CueConsumer({ transport: backends.transport, codec, groupId: config.live.cueGroupId, onCue: (cue) => this.#live.onCue(cue), logger });
   }
 

@@ -35,7 +35,8 @@ for (const set of backendSets()) {
     let server: VastServer;
     let engine: TestEngine;
     let host = '';
-    const seenHeaders: IncomingHttpHeaders[] = [];
+    /** Request headers of the second source, by [TRANSACTIONID] (the decision id). */
+    const seenHeaders = new Map<string, IncomingHttpHeaders>();
     before(async () => {
       server = await startVastServer({
         '/pod': () => ({
@@ -57,7 +58,7 @@ for (const set of backendSets()) {
         }),
         '/empty': { body: EMPTY_VAST },
         '/second': (req) => {
-          seenHeaders.push(req.headers);
+          seenHeaders.set(new URL(req.url ?? '/', 'http://x').searchParams.get('tx') ?? '', req.headers);
           return { body: vast(inlineAd({ id: 's1', durationSec: 15, host, campaignId: 'cmp-s' })) };
         },
         '/slow': { body: vast(inlineAd({ id: 'slow', durationSec: 15, host })), delayMs: 2_000 },
@@ -72,7 +73,7 @@ for (const set of backendSets()) {
             sourceTimeoutMs: 700,
             sources: [
               source('pod', '/pod?ip=[DEVICEIP]&consent=[GDPRCONSENT]&tx=[TRANSACTIONID]&pos=[BREAKPOSITION]&max=[BREAKMAXDURATION]&cohort=[QUARTILE_COHORT]'),
-              source('second', '/second'),
+              source('second', '/second?tx=[TRANSACTIONID]'),
               source('slow', '/slow'),
             ],
             capRules: [{ scope: 'campaign', max: 1, window: '24h' }],
@@ -143,7 +144,7 @@ for (const set of backendSets()) {
       assert.equal(query.get('pos'), '2');
       assert.equal(query.get('max'), '120');
       assert.equal(query.get('cohort'), 'US.ctv.personalized');
-      const headers = seenHeaders.at(-1)!;
+      const headers = seenHeaders.get(body.decisionId)!;
       assert.equal(headers['x-device-ip'], '203.0.113.7');
       assert.equal(headers['x-device-user-agent'], 'Roku/DVP-12.0');
       assert.match(String(headers['user-agent']), /^Quartile/);
