@@ -11,6 +11,8 @@ import type { RecordCodec } from '../transport/avro/record-codec.ts';
 import { TOPICS } from '../transport/topics.ts';
 import type { Consumer, Transport } from '../transport/transport.ts';
 
+const HEARTBEAT_MS = 3_000;
+
 export class CueConsumer {
   readonly #transport: Transport;
   readonly #codec: RecordCodec;
@@ -31,8 +33,8 @@ export class CueConsumer {
   async start(): Promise<void> {
     const consumer = this.#transport.createConsumer({ groupId: this.#groupId, topics: [TOPICS.liveCues], fromBeginning: true });
     this.#consumer = consumer;
-    await consumer.run(async (batch) => {
-      await Promise.all(
+    await consumer.run(async (batch, ctx) => {
+      const handled = Promise.all(
         batch.records.map(async (record) => {
           if (record.value === null) return;
           let cue: AdBreakCue;
@@ -46,6 +48,13 @@ export class CueConsumer {
           await this.#onCue(cue);
         }),
       );
+      // A prefetch may wait for load to drop until its break starts: stay in the group meanwhile.
+      for (let done = false; !done; ) {
+        let timer: NodeJS.Timeout | undefined;
+        done = await Promise.race([handled.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), HEARTBEAT_MS)))]);
+        clearTimeout(timer);
+        if (!done) await ctx.heartbeat();
+      }
       const last = batch.records.at(-1);
       if (last !== undefined) {
         await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
