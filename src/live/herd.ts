@@ -9,6 +9,7 @@ import { decisionAd, type DecisionAd, type DecisionResponse } from '../ads/decis
 import { capViewer, countCapped, type DecisionService } from '../ads/decision/decision-service.ts';
 import { assemblePod, type PodLimits } from '../ads/decision/pod.ts';
 import type { DecisionRequest } from '../ads/decision/request.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import type { BreakRecord, CohortPlan, PlannedAd } from './break-plan.ts';
 import { DEFAULT_COHORT } from './cohorts.ts';
 import { breakLimits } from './prefetch.ts';
@@ -21,11 +22,13 @@ interface DefaultPod {
 
 export class HerdServer {
   readonly #decisions: DecisionService;
+  readonly #metrics: Metrics;
   readonly #shareTokens: boolean;
   readonly #defaults = new WeakMap<CohortPlan, DefaultPod>();
 
-  constructor(decisions: DecisionService, shareTokens: boolean) {
+  constructor(decisions: DecisionService, metrics: Metrics, shareTokens: boolean) {
     this.#decisions = decisions;
+    this.#metrics = metrics;
     this.#shareTokens = shareTokens;
   }
 
@@ -62,7 +65,7 @@ export class HerdServer {
       cohort: served,
     };
     const pod = assemblePod(plan.pod, plan.alternates, limits, capViewer<PlannedAd>(caps));
-    countCapped(pod, caps, this.#decisions.deps.metrics);
+    countCapped(pod, caps, this.#metrics);
     if (this.#shareTokens && samePod(pod.ads, plan.pod)) {
       // The usual case: this viewer gets the cohort's pod as prefetched.
       const prefetched = this.#defaultPod(plan);

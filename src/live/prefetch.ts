@@ -40,24 +40,21 @@ async function planCohort(deps: PrefetchDeps, record: BreakRecord, cohort: strin
   const { decisions } = deps;
   const limits = breakLimits(record);
   const values = cohortValues(deps.cohorts, cohort);
-  const set = await decisions.gather(
-    {
-      decisionId: randomUUID(),
-      contentId: record.liveEventId,
-      breakPosition: 'midroll',
-      podMaxAds: limits.maxAds,
-      podMaxDurationMs: limits.maxDurationMs,
-      liveEventId: record.liveEventId,
-      breakId: record.breakId,
-      cohort,
-      country: values.country ?? null,
-      deviceClass: values.deviceClass ?? null,
-      consentClass: values.consent ?? null,
-      device: null,
-      consent: null,
-    },
-    null,
-  );
+  const set = await decisions.gather({
+    decisionId: randomUUID(),
+    contentId: record.liveEventId,
+    breakPosition: 'midroll',
+    podMaxAds: limits.maxAds,
+    podMaxDurationMs: limits.maxDurationMs,
+    liveEventId: record.liveEventId,
+    breakId: record.breakId,
+    cohort,
+    country: values.country ?? null,
+    deviceClass: values.deviceClass ?? null,
+    consentClass: values.consent ?? null,
+    device: null,
+    consent: null,
+  });
   const pod = assemblePod(set.primary, set.buffet, limits);
   const chosen = new Set(pod.ads.map((a) => a.item));
   const alternates = [...set.primary, ...set.buffet]
@@ -65,10 +62,8 @@ async function planCohort(deps: PrefetchDeps, record: BreakRecord, cohort: strin
     .slice(0, deps.maxAlternates);
   const plan = async (candidate: Candidate): Promise<PlannedAd> => {
     const mid = await decisions.register(candidate);
-    const tokens: string[] = [];
-    if (deps.shareTokens) {
-      for (let sequence = 1; sequence <= limits.maxAds; sequence++) tokens.push(await decisions.mint(candidate, mid, sequence, record.breakId, ''));
-    }
+    // One token per place the ad can take, so that a viewer's pod can be reordered by caps without minting.
+    const tokens = deps.shareTokens ? await Promise.all(Array.from({ length: limits.maxAds }, (_, i) => decisions.mint(candidate, mid, i + 1, record.breakId, ''))) : [];
     return { ...adViewOf(candidate), mid, tokens };
   };
   return { pod: await Promise.all(pod.ads.map((a) => plan(a.item))), alternates: await Promise.all(alternates.map(plan)) };

@@ -71,18 +71,14 @@ export class DecisionService {
     this.#deps = deps;
   }
 
-  get deps(): DecisionDeps {
-    return this.#deps;
-  }
-
   /**
-   * Fetches every source with the macros of `ctx` (on behalf of `device`, or of a
-   * cohort when null), reports the errors, and returns the candidates.
+   * Fetches every source with the macros of `ctx` (on behalf of its device, or of a
+   * cohort when it has none), reports the errors, and returns the candidates.
    */
-  async gather(ctx: MacroContext, device: DecisionDevice | null): Promise<CandidateSet> {
+  async gather(ctx: MacroContext): Promise<CandidateSet> {
     const { settings, errors } = this.#deps;
     const macros = decisionMacros(ctx);
-    const beacon = device === null ? undefined : beaconDevice(device);
+    const beacon = ctx.device === null ? undefined : beaconDevice(ctx.device);
     const headers = serverSideHeaders(beacon, settings.serverUserAgent);
     const results = await resolveSources(settings.sources, macros, headers, settings);
     const set = collectCandidates(results, settings.mediaTypes);
@@ -119,24 +115,21 @@ export class DecisionService {
       maxAds: request.podMaxAds ?? settings.defaultPodMaxAds,
       maxDurationMs: request.podMaxDurationMs ?? settings.defaultPodMaxDurationMs,
     };
-    const set = await this.gather(
-      {
-        decisionId,
-        contentId: request.contentId,
-        breakPosition: request.breakPosition,
-        podMaxAds: limits.maxAds,
-        podMaxDurationMs: limits.maxDurationMs,
-        liveEventId: request.liveEventId,
-        breakId: request.breakId,
-        cohort: cohort.key,
-        country: cohort.country,
-        deviceClass: cohort.deviceClass,
-        consentClass: cohort.consentClass,
-        device: request.device,
-        consent: request.consent,
-      },
-      request.device,
-    );
+    const set = await this.gather({
+      decisionId,
+      contentId: request.contentId,
+      breakPosition: request.breakPosition,
+      podMaxAds: limits.maxAds,
+      podMaxDurationMs: limits.maxDurationMs,
+      liveEventId: request.liveEventId,
+      breakId: request.breakId,
+      cohort: cohort.key,
+      country: cohort.country,
+      deviceClass: cohort.deviceClass,
+      consentClass: cohort.consentClass,
+      device: request.device,
+      consent: request.consent,
+    });
     const candidates = [...set.primary.filter((c): c is Candidate => c !== null), ...set.buffet];
     const caps = await this.capsFor(request.device, candidates, request.liveEventId);
     const pod = assemblePod(set.primary, set.buffet, limits, capViewer<Candidate>(caps));

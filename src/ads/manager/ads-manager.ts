@@ -70,7 +70,7 @@ export class AdsManager implements Component {
     this.#shedder = new Shedder(ads, () => this.#lag?.lagMs ?? 0);
     this.#breaks = new BreakStore(backends.state, metrics, { retainAfterBreakMs: config.live.retainAfterBreakMs });
     const shareTokens = config.tokens.binding === 'none';
-    this.#herd = new HerdServer(this.#decisions, shareTokens);
+    this.#herd = new HerdServer(this.#decisions, metrics, shareTokens);
     this.#live = new LiveBreaks({
       store: this.#breaks,
       transport: backends.transport,
