@@ -211,7 +211,11 @@ async function fetchDocument(session: Session, url: string, context: { readonly 
     );
   } catch (error) {
     if (!isQuartileError(error)) return fail(301, 'NET_UNREACHABLE', `Cannot fetch ${url}: ${messageOf(error)}`);
-    if (error.code === 'NET_TIMEOUT' && performance.now() >= session.deadline) {
+    // When what was left of the deadline bounded this request's timeout, its timeout IS
+    // the deadline (the timer can fire a hair before the deadline instant, since the
+    // remaining time is rounded down, so the clock alone is not enough to tell).
+    const deadlineBound = remaining < options.timeoutMs;
+    if (error.code === 'NET_TIMEOUT' && (deadlineBound || performance.now() >= session.deadline)) {
       return fail(301, 'VAST_DEADLINE_EXCEEDED', `The ${options.deadlineMs} ms deadline ran out while fetching ${url}.`);
     }
     return fail(301, error.code, error.message);
