@@ -16,7 +16,8 @@ import { loadTokenKeyring } from '../../../src/ads/tokens/load-keyring.ts';
 import { TokenService } from '../../../src/ads/tokens/token-service.ts';
 import type { DecisionResponse } from '../../../src/ads/decision/decision-response.ts';
 import { EMPTY_VAST, inlineAd, vast, wrapperAd } from '../../fixtures/ads/vast.ts';
-import { backendSets, startTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import { backendSets, type TestEngine } from '../../helpers/engine.ts';
+import { startAdsManager } from './ads-engine.ts';
 import { post } from '../../helpers/http.ts';
 import { uniqueName, waitFor } from '../../helpers/wait.ts';
 import { startVastServer, type VastServer } from '../vast/vast-server.ts';
@@ -65,23 +66,17 @@ for (const set of backendSets()) {
       });
       host = server.url('').replace(/\/$/, '');
       const source = (id: string, path: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, url: `${host}${path}`, ...extra });
-      engine = await startTestEngine(
-        set,
-        {
-          ads: {
-            allowPrivateNetwork: true,
-            sourceTimeoutMs: 700,
-            sources: [
-              source('pod', '/pod?ip=[DEVICEIP]&consent=[GDPRCONSENT]&tx=[TRANSACTIONID]&pos=[BREAKPOSITION]&max=[BREAKMAXDURATION]&cohort=[QUARTILE_COHORT]'),
-              source('second', '/second?tx=[TRANSACTIONID]'),
-              source('slow', '/slow'),
-            ],
-            capRules: [{ scope: 'campaign', max: 1, window: '24h' }],
-          },
-          live: { cueGroupId: uniqueName('cues') },
+      engine = await startAdsManager(set, {
+        ads: {
+          sourceTimeoutMs: 700,
+          sources: [
+            source('pod', '/pod?ip=[DEVICEIP]&consent=[GDPRCONSENT]&tx=[TRANSACTIONID]&pos=[BREAKPOSITION]&max=[BREAKMAXDURATION]&cohort=[QUARTILE_COHORT]'),
+            source('second', '/second?tx=[TRANSACTIONID]'),
+            source('slow', '/slow'),
+          ],
+          capRules: [{ scope: 'campaign', max: 1, window: '24h' }],
         },
-        { role: 'ads-manager' },
-      );
+      });
     });
     after(async () => {
       await engine?.stop();
@@ -156,11 +151,7 @@ for (const set of backendSets()) {
     });
 
     it('honours fallbackOnNoAd: a buffet ad takes the slot of a wrapper that asked for it, not of one that did not', async () => {
-      const fallbackEngine = await startTestEngine(
-        set,
-        { ads: { allowPrivateNetwork: true, sources: [{ id: 'fb', url: `${host}/fallback` }] }, live: { cueGroupId: uniqueName('cues') } },
-        { role: 'ads-manager' },
-      );
+      const fallbackEngine = await startAdsManager(set, { ads: { sources: [{ id: 'fb', url: `${host}/fallback` }] } });
       try {
         const { body } = await post<DecisionResponse>(`${fallbackEngine.url}/v1/decisions`, request());
         assert.deepEqual(

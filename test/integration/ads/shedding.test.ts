@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'undici';
 import type { DecisionResponse } from '../../../src/ads/decision/decision-response.ts';
 import { inlineAd, vast } from '../../fixtures/ads/vast.ts';
-import { backendSets, startTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import { backendSets, type TestEngine } from '../../helpers/engine.ts';
+import { startAdsManager } from './ads-engine.ts';
 import { post } from '../../helpers/http.ts';
 import { sleep, uniqueName, waitFor } from '../../helpers/wait.ts';
 import { startVastServer, type VastServer } from '../vast/vast-server.ts';
@@ -29,22 +30,16 @@ for (const set of backendSets()) {
         }),
       });
       host = server.url('').replace(/\/$/, '');
-      engine = await startTestEngine(
-        set,
-        {
-          ads: {
-            allowPrivateNetwork: true,
-            sourceTimeoutMs: 5_000,
-            requestTimeoutMs: 5_000,
-            sources: [{ id: 'ads', url: `${host}/ads?brk=[QUARTILE_BREAK_ID]` }],
-            maxInFlight: 10,
-            shedVodLagMs: 200,
-            shedLiveLagMs: 2_000,
-          },
-          live: { cueGroupId: uniqueName('cues') },
+      engine = await startAdsManager(set, {
+        ads: {
+          sourceTimeoutMs: 5_000,
+          requestTimeoutMs: 5_000,
+          sources: [{ id: 'ads', url: `${host}/ads?brk=[QUARTILE_BREAK_ID]` }],
+          maxInFlight: 10,
+          shedVodLagMs: 200,
+          shedLiveLagMs: 2_000,
         },
-        { role: 'ads-manager' },
-      );
+      });
     });
     after(async () => {
       await engine?.stop();

@@ -16,7 +16,8 @@ import { loadTokenKeyring } from '../../../src/ads/tokens/load-keyring.ts';
 import { TokenService } from '../../../src/ads/tokens/token-service.ts';
 import { TOPICS } from '../../../src/transport/topics.ts';
 import { inlineAd, vast } from '../../fixtures/ads/vast.ts';
-import { backendSets, startTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import { backendSets, type TestEngine } from '../../helpers/engine.ts';
+import { startAdsManager } from '../ads/ads-engine.ts';
 import { post } from '../../helpers/http.ts';
 import { sleep, uniqueName, waitFor } from '../../helpers/wait.ts';
 import { startVastServer, type VastServer } from '../vast/vast-server.ts';
@@ -57,20 +58,15 @@ for (const set of backendSets()) {
         },
       });
       host = server.url('').replace(/\/$/, '');
-      engine = await startTestEngine(
-        set,
-        {
-          ads: {
-            allowPrivateNetwork: true,
-            sourceTimeoutMs: 5_000,
-            requestTimeoutMs: 5_000,
-            sources: [{ id: 'live', url: `${host}/live?cohort=[QUARTILE_COHORT]&brk=[QUARTILE_BREAK_ID]` }],
-            capRules: [{ scope: 'creative', max: 1, window: 'live-event' }],
-          },
-          live: { cohorts: ['US.ctv.personalized'], cueGroupId: uniqueName('cues') },
+      engine = await startAdsManager(set, {
+        ads: {
+          sourceTimeoutMs: 5_000,
+          requestTimeoutMs: 5_000,
+          sources: [{ id: 'live', url: `${host}/live?cohort=[QUARTILE_COHORT]&brk=[QUARTILE_BREAK_ID]` }],
+          capRules: [{ scope: 'creative', max: 1, window: 'live-event' }],
         },
-        { role: 'ads-manager' },
-      );
+        live: { cohorts: ['US.ctv.personalized'] },
+      });
     });
     after(async () => {
       await engine?.stop();
@@ -244,15 +240,10 @@ for (const set of backendSets()) {
     });
 
     it('mints a session-bound token per viewer when binding is session, and keeps tokens out of the shared plan', async () => {
-      const bound = await startTestEngine(
-        set,
-        {
-          tokens: { binding: 'session' },
-          ads: { allowPrivateNetwork: true, sources: [{ id: 'live', url: `${host}/live?cohort=[QUARTILE_COHORT]&brk=[QUARTILE_BREAK_ID]` }] },
-          live: { cueGroupId: uniqueName('cues') },
-        },
-        { role: 'ads-manager' },
-      );
+      const bound = await startAdsManager(set, {
+        tokens: { binding: 'session' },
+        ads: { sources: [{ id: 'live', url: `${host}/live?cohort=[QUARTILE_COHORT]&brk=[QUARTILE_BREAK_ID]` }] },
+      });
       try {
         const breakId = uniqueName('brk');
         await post(`${bound.url}/v1/live/cues`, { liveEventId, breakId, startsAt: Date.now() + 20_000, durationMs: 30_000, podMaxAds: 2 });
