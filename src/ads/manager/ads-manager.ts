@@ -180,7 +180,10 @@ export class AdsManager implements Component {
     const now = Date.now();
     // Fresh for the CDN until the break ends (at most live.planMaxAgeSeconds), never less than a second.
     const maxAge = Math.max(1, Math.min(this.#ctx.config.live.planMaxAgeSeconds, Math.ceil((record.startsAt + record.durationMs - now) / 1000)));
-    void reply.header('cache-control', `public, max-age=${maxAge}`);
+    // A plan never changes once ready: its preparation time names its version for revalidation.
+    const etag = `"${record.preparedAt ?? 0}-${wanted === undefined ? 'all' : encodeURIComponent(wanted)}"`;
+    void reply.header('cache-control', `public, max-age=${maxAge}`).header('etag', etag);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.code(200).send(planView(record, cohorts, this.#tokens.binding === 'none'));
   }
 

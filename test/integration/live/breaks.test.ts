@@ -126,6 +126,10 @@ for (const set of backendSets()) {
         plan.body.cohorts['*']!.ads.map((a) => a.adId),
         ['g1', 'g2'],
       );
+      const etag = String(plan.headers['etag']);
+      const revalidated = await httpRequest(`${engine.url}/v1/live/breaks/${breakId}`, { headers: { 'if-none-match': etag } });
+      await revalidated.body.dump();
+      assert.equal(revalidated.statusCode, 304, 'a CDN revalidates with the ETag');
       const one = await get<{ cohorts: Record<string, unknown> }>(`${engine.url}/v1/live/breaks/${breakId}?cohort=JP.ctv.personalized`);
       assert.deepEqual(Object.keys(one.body.cohorts), ['*'], 'a cohort that was not prefetched gets the catch-all pod');
     });
