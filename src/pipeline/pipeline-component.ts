@@ -27,6 +27,7 @@ import { routingTable } from '../../processors/route/routing-table.ts';
 import { KafkaSink } from '../../sinks/kafka/sink.ts';
 import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
 import { ClickHouseSink } from '../../sinks/clickhouse/sink.ts';
+import { PixelsSink } from '../../sinks/pixels/sink.ts';
 import { deadLetterFor } from './dead-letter.ts';
 import type { Processor } from './processor.ts';
 import { PipelineRuntime } from './runtime.ts';
@@ -62,14 +63,26 @@ export function buildProcessors(ctx: EngineContext, extensions: PipelineExtensio
 export class PipelineComponent implements Component {
   readonly name = 'pipeline';
   readonly runtime: PipelineRuntime;
+  /** The vendor beacon sink (pause/resume per vendor, queue depth); undefined when pixels.enabled is off. */
+  readonly pixels: PixelsSink | undefined;
   readonly #sinks: readonly Sink[];
   readonly #ctx: EngineContext;
 
-  constructor(ctx: EngineContext, extensions: PipelineExtensions = {}, options: { groupId?: string } = {}) {
+  /**
+   * `groupId` overrides the configured consumer group; `warehouse: false` leaves the
+   * ClickHouse sink out (the pipeline benchmark measures processors into Kafka sinks).
+   */
+  constructor(ctx: EngineContext, extensions: PipelineExtensions = {}, options: { groupId?: string; warehouse?: boolean } = {}) {
     this.#ctx = ctx;
     const { config, backends, codec, metrics, logger } = ctx;
     const p = config.pipeline;
-    this.#sinks = [new KafkaSink(backends.transport, codec), new ClickHouseSink(backends.warehouse), ...(extensions.sinks ?? [])];
+    this.pixels = config.pixels.enabled ? new PixelsSink(ctx) : undefined;
+    this.#sinks = [
+      new KafkaSink(backends.transport, codec),
+      ...(options.warehouse === false ? [] : [new ClickHouseSink(backends.warehouse)]),
+      ...(this.pixels === undefined ? [] : [this.pixels]),
+      ...(extensions.sinks ?? []),
+    ];
     this.runtime = new PipelineRuntime({
       transport: backends.transport,
       topic: TOPICS.raw,
