@@ -187,7 +187,7 @@ export class PipelineRuntime {
     }
 
     const key = tpKey(batch.topic, batch.partition);
-    this.#watermarks.observe(key, alive.map((e) => eventTimeOf(e.raw!)), now);
+    this.#watermarks.observe(key, alive.flatMap((e) => (e.raw === undefined ? [] : [eventTimeOf(e.raw)])), now);
     await this.#onWatermark(key, step);
 
     const outputs: PipelineOutput[] = [
