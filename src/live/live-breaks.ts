@@ -69,13 +69,16 @@ export class LiveBreaks {
     const existing = await store.createPending(pendingRecord(cue, this.#o.defaultPodMaxAds));
     if (existing !== null) {
       if (existing.liveEventId !== cue.liveEventId) throw conflict(cue, existing);
-      return accepted(existing.status);
+      if (existing.status === 'ready') return accepted('ready');
+      // Still pending: the origin repeats a cue it got no answer for. Publishing it again
+      // is harmless (the consumer joins a running prefetch) and unsticks a cue whose
+      // first publication was lost.
     }
     try {
       await transport.send(TOPICS.liveCues, [{ key: cue.breakId, value: await codec.encode(TOPICS.liveCues, cue), timestamp: this.#now() }]);
     } catch (error) {
       logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; answering 503');
-      await store.deletePending(cue.breakId).catch(() => {});
+      if (existing === null) await store.deletePending(cue.breakId).catch(() => {});
       throw new RequestError(503, 'LIVE_CUE_NOT_ACCEPTED', 'The event log did not take the cue; retry after the Retry-After delay.', { retryAfterSeconds: jitteredRetryAfterSeconds(1, 3) });
     }
     return accepted('pending');

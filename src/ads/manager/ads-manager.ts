@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Component } from '../../core/component.ts';
 import type { EngineContext } from '../../core/engine.ts';
+import { isQuartileError } from '../../core/errors.ts';
 import { jitteredRetryAfterSeconds } from '../../core/jitter.ts';
 import { EventLoopLag } from '../../collector/load-shedder.ts';
 import { BeaconDispatcher } from '../../beacons/dispatcher.ts';
@@ -96,6 +97,11 @@ export class AdsManager implements Component {
     void app.register(async (scope) => {
       scope.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
         if (error instanceof RequestError) return this.#refuse(reply, error);
+        if (isQuartileError(error) && error.retriable) {
+          // The state store or the event log is out of reach: a retry later may well succeed.
+          request.log.warn({ err: error.message, code: error.code, route: request.routeOptions.url }, 'ads manager request failed on a backend; answering 503');
+          return this.#refuse(reply, new RequestError(503, error.code, `${error.message} Retry after the Retry-After delay.`, { retryAfterSeconds: jitteredRetryAfterSeconds(1, 5) }));
+        }
         const status = error.statusCode ?? 500;
         if (status < 500) {
           // Body parsing (bad JSON, wrong content type, too large) fails before the handler runs.

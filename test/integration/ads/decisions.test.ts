@@ -214,3 +214,23 @@ for (const set of backendSets()) {
     });
   });
 }
+
+describe('decisions while the state store is out of reach', () => {
+  it('answers 503 with the backend code and a Retry-After, not a 500', async () => {
+    const server = await startVastServer({ '/vast': { body: vast(inlineAd({ id: 'a1', sequence: 1, host: 'https://px.example' })) } });
+    // Nothing listens on port 1: every Redis command fails after its retries.
+    const engine = await startAdsManager(
+      { name: 'embedded', skip: false, env: { QUARTILE_REDIS_URL: 'redis://127.0.0.1:1' } },
+      { ads: { sources: [{ id: 'vast', url: server.url('/vast') }] } },
+    );
+    try {
+      const response = await post<{ code: string }>(`${engine.url}/v1/decisions`, request());
+      assert.equal(response.status, 503);
+      assert.equal(response.body.code, 'STATE_UNAVAILABLE');
+      assert.ok(Number(response.headers['retry-after']) >= 1);
+    } finally {
+      await engine.stop();
+      await server.close();
+    }
+  });
+});
