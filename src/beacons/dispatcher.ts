@@ -9,6 +9,12 @@
  * Insertion": X-Device-IP, X-Device-User-Agent, X-Device-Referer and the device's
  * Accept-Language), while its own User-Agent names the server. These values are
  * used in flight only.
+ *
+ * Connections: every request goes through one undici Agent per SSRF policy
+ * (src/net/http-get.ts), which keeps a keep-alive pool per origin, so a vendor that
+ * receives thousands of beacons a second is sent them over a few warm connections.
+ * Callers bound the connections per origin by bounding their requests in flight (the
+ * pixels sink does so per vendor domain with p-limit).
  */
 import { performance } from 'node:perf_hooks';
 import { isQuartileError } from '../core/errors.ts';
@@ -50,6 +56,17 @@ export interface BeaconOutcome {
   readonly latencyMs: number;
   /** Why it was not delivered (NET_* codes, NET_HTTP_STATUS); null when delivered. */
   readonly reason: ReasonCode | null;
+  /** The server's Retry-After (RFC 9110 §10.2.3: seconds or an HTTP date) in ms, when it sent one. */
+  readonly retryAfterMs: number | null;
+}
+
+/** Milliseconds a Retry-After header value asks to wait; null when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now: number = Date.now()): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return null;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 const RETRIABLE_NET: ReadonlySet<ReasonCode> = new Set(['NET_TIMEOUT', 'NET_UNREACHABLE']);
@@ -108,13 +125,20 @@ export class BeaconDispatcher {
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       const status = response.status;
-      if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: latency(), reason: null };
+      if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: latency(), reason: null, retryAfterMs: null };
       const retriable = status >= 500 || status === 408 || status === 429;
-      return { outcome: retriable ? 'retry' : 'reject', url, status, latencyMs: latency(), reason: 'NET_HTTP_STATUS' };
+      return {
+        outcome: retriable ? 'retry' : 'reject',
+        url,
+        status,
+        latencyMs: latency(),
+        reason: 'NET_HTTP_STATUS',
+        retryAfterMs: retriable ? retryAfterMs(response.headers['retry-after']) : null,
+      };
     } catch (error) {
       const reason: ReasonCode = isQuartileError(error) ? error.code : 'NET_UNREACHABLE';
       const retriable = RETRIABLE_NET.has(reason) || (isQuartileError(error) && error.code === 'NET_DNS_FAILED' && error.retriable);
-      return { outcome: retriable ? 'retry' : 'reject', url, status: null, latencyMs: latency(), reason };
+      return { outcome: retriable ? 'retry' : 'reject', url, status: null, latencyMs: latency(), reason, retryAfterMs: null };
     }
   }
 }

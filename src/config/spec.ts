@@ -8,6 +8,7 @@
 import { bool, int, list, oneOf, str, structured, url, type Field } from './fields.ts';
 import { checkCapRules, type CapRuleConfig } from '../ads/caps/cap-rules.ts';
 import { checkAdSources, type AdSourceConfig } from '../ads/decision/ad-sources.ts';
+import { DEFAULT_PIXEL_VENDORS, checkPixelVendors, checkPurposes, type PixelVendorConfig } from '../../sinks/pixels/config.ts';
 
 /** One producer API key. */
 export interface ApiKeyConfig {
@@ -162,7 +163,7 @@ export const CONFIG_SPEC = {
     }),
     capKeySecret: str({ default: '', secret: true, doc: 'HMAC key (base64, ≥ 32 bytes) hashing profile and device ids for caps; empty = generated into dataDir/keys (one machine only).' }),
     serverUserAgent: str({ default: 'Quartile/0.1 (server-side)', doc: 'User-Agent of Quartile\'s server-side requests (VAST fetches, beacons); the device\'s goes in X-Device-User-Agent.' }),
-    beaconTimeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one server-side beacon (Error URIs now, vendor pixels later).' }),
+    beaconTimeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one Error URI beacon fired by the Ads Manager (vendor pixels: pixels.timeoutMs).' }),
     maxInFlight: int({ default: 1000, min: 4, doc: 'Decisions in flight at full load: prefetch waits above 50%, VOD is shed above 80%, live breaks above 100%.' }),
     shedPrefetchLagMs: int({ default: 100, min: 1, doc: 'Event-loop lag above which break prefetch waits.' }),
     shedVodLagMs: int({ default: 200, min: 1, doc: 'Event-loop lag above which VOD decisions are shed with 503.' }),
@@ -176,6 +177,38 @@ export const CONFIG_SPEC = {
     planMaxAgeSeconds: int({ default: 30, min: 1, max: 3600, doc: 'Cache-Control max-age of a ready break plan (GET /v1/live/breaks/:breakId).' }),
     retainAfterBreakMs: int({ default: 3_600_000, min: 60_000, doc: 'How long a break plan is kept after the break ends, for late decisions.' }),
     cueGroupId: str({ default: 'quartile-ads-manager', doc: 'Kafka consumer group of the Ads Managers reading live.cues; one member prefetches each cue.' }),
+  },
+  pixels: {
+    enabled: bool({ default: true, doc: 'Fire the vendor beacons (VAST tracking URIs, DV, IAS, Nielsen…) server-side from the pipeline; off = the pixels sink is not run.' }),
+    vendors: structured<Readonly<Record<string, PixelVendorConfig>>>({
+      default: DEFAULT_PIXEL_VENDORS,
+      type: 'object of domain → {name, gvlId, concurrency?, tps?}',
+      check: checkPixelVendors,
+      doc: 'Who a beacon host belongs to (the domain or a subdomain): vendor name and IAB GVL id. Replaces the defaults (DV 126, IAS 278, Nielsen with no id); other hosts are their own vendor with no GVL id.',
+    }),
+    purposes: structured<readonly number[]>({
+      default: [7],
+      type: 'list of TCF purpose ids',
+      check: checkPurposes,
+      doc: 'TCF v2 purposes a vendor needs consent for when GDPR applies (7 = measure ad performance).',
+    }),
+    allowVendorsWithoutGvlId: bool({ default: false, doc: 'Where GDPR applies, fire beacons of vendors with no GVL id (their consent cannot be checked); off = suppressed.' }),
+    ifa: oneOf({ default: 'hashed', values: ['hashed', 'raw', 'withheld'], doc: '[IFA] in beacons: a keyed hash per vendor (IFATYPE ppid), the device IFA as is, or withheld (-2). Limit-ad-tracking always withholds it.' }),
+    allowPrivateNetwork: bool({ default: false, doc: 'Fire beacons at loopback and private addresses (tests, on-premises vendors); off = SSRF guard on, redirects included.' }),
+    timeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one beacon request, redirects included.' }),
+    maxRedirects: int({ default: 3, min: 0, max: 10, doc: 'Redirects followed per beacon, each re-checked by the SSRF guard.' }),
+    concurrencyPerDomain: int({ default: 32, min: 1, max: 4096, doc: 'Beacon requests in flight to one vendor domain (a vendors entry may say otherwise).' }),
+    tpsPerDomain: int({ default: 5000, min: 1, doc: 'Beacon requests per second to one vendor domain (a vendors entry may say otherwise).' }),
+    deadlineMs: int({ default: 3_600_000, min: 1000, doc: 'How long a failing beacon is retried (5xx, 429, timeouts, network) before it is dead-lettered; also the lifetime of its encrypted device context.' }),
+    retryBaseMs: int({ default: 1000, min: 1, doc: 'First retry delay; doubles per attempt with full jitter, and a longer Retry-After is honoured.' }),
+    retryMaxDelayMs: int({ default: 300_000, min: 10, doc: 'Longest wait between two tries of one beacon.' }),
+    breakerFailures: int({ default: 20, min: 1, doc: 'Consecutive failures (5xx, 429, timeouts, network) that open a domain\'s circuit: it is then probed, not hammered.' }),
+    breakerCooldownMs: int({ default: 10_000, min: 10, doc: 'How long an open circuit waits before a half-open probe; doubles while probes fail (up to 32×).' }),
+    maxPending: int({ default: 200_000, min: 10, doc: 'Beacons queued (and outcomes not yet in ClickHouse) in this process above which the sink asks the pipeline to wait (backpressure).' }),
+    queueKey: str({ default: '', secret: true, doc: 'AES-256 key (base64, 32 bytes) encrypting queued device context (IP, user agent, IFA, raw event); empty = generated into dataDir/keys (one machine only).' }),
+    orphanAfterMs: int({ default: 30_000, min: 100, doc: 'A queued beacon overdue by this long is taken over by any pipeline process (its owner stopped or died).' }),
+    outcomeFlushMs: int({ default: 1000, min: 10, doc: 'How often beacon outcomes are written to ClickHouse beacon_deliveries.' }),
+    verificationNotExecuted: bool({ default: true, doc: 'On an impression, fire each verification vendor\'s verificationNotExecuted tracking with [REASON] 2 (server-side: no OM SDK ran).' }),
   },
   admin: {
     token: str({ default: '', secret: true, doc: 'Bearer token for operator actions; empty disables them.' }),

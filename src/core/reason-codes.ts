@@ -81,6 +81,25 @@ export const REASON_CODES = {
   SINK_CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached; the partition waits and retries.',
   SINK_CLICKHOUSE_ROW_REJECTED: 'ClickHouse refused this row (a type or value it cannot store); the rest of the batch was written.',
 
+  // --- sinks/pixels ---------------------------------------------------------------
+  // Final outcomes of one vendor beacon (beacon_deliveries.reason); failed ones are
+  // dead-lettered with the code, the vendor set, and can be re-fired with `quartile dlq replay`.
+  SINK_PIXEL_HTTP_4XX: 'The vendor answered a 4xx status other than 408 and 429; the beacon is not retried.',
+  SINK_PIXEL_HTTP_5XX: 'The vendor answered 5xx (or 408/429); the beacon is retried with backoff.',
+  SINK_PIXEL_TIMEOUT: 'The vendor did not answer within pixels.timeoutMs; the beacon is retried with backoff.',
+  SINK_PIXEL_NETWORK: 'The vendor could not be reached (connection refused or reset, DNS); the beacon is retried with backoff.',
+  SINK_PIXEL_RETRIES_EXHAUSTED: 'The beacon kept failing until pixels.deadlineMs ran out; it was dead-lettered.',
+  SINK_PIXEL_DEADLINE_EXCEEDED: 'The beacon waited past pixels.deadlineMs without being tried (vendor paused, or its circuit open); it was dead-lettered.',
+  SINK_PIXEL_SSRF_REFUSED: 'The beacon URL, or a redirect it led to, points at a loopback, private or metadata address; refused, not retried.',
+  SINK_PIXEL_URL_INVALID: 'The beacon URL is not an absolute http(s) URL, or redirected too many times; not retried.',
+  SINK_PIXEL_CONTEXT_LOST: 'The encrypted device context of a queued beacon expired or cannot be decrypted (queue key changed); the beacon was given up.',
+  SINK_PIXEL_NO_CONSENT: 'GDPR applies and the TCF string gives the vendor no consent for the configured purposes; the beacon was suppressed.',
+  SINK_PIXEL_CONSENT_MISSING: 'GDPR applies and the event carries no TCF string (neither tcf nor a GPP TCF EU section); the beacon was suppressed.',
+  SINK_PIXEL_CONSENT_INVALID: 'GDPR applies and the TCF or GPP string cannot be decoded; the beacon was suppressed.',
+  SINK_PIXEL_VENDOR_UNKNOWN: 'GDPR applies and the vendor has no GVL id in pixels.vendors; the beacon was suppressed.',
+  SINK_PIXEL_BACKPRESSURE: 'The pixels queue is over pixels.maxPending; the partition waits until beacons drain.',
+  SINK_PIXEL_QUEUE_UNAVAILABLE: 'The beacon queue in the state store could not be written; the partition waits and retries.',
+
   // --- operator actions -------------------------------------------------------------
   ADMIN_DISABLED: 'Operator actions are disabled because no admin token is configured.',
   ADMIN_UNAUTHORIZED: 'The request lacks the admin token.',

@@ -44,6 +44,16 @@ export interface Metrics {
   readonly adsErrorBeacons: Counter<'outcome'>;
   /** Live break cohorts prefetched. Labels: result (filled, empty, failed). */
   readonly livePrefetch: Counter<'result'>;
+  /** Vendor beacons by final outcome. Labels: vendor (configured name, else other), outcome (delivered, failed, suppressed), reason. */
+  readonly pixelBeacons: Counter<'vendor' | 'outcome' | 'reason'>;
+  /** Beacon HTTP attempts. Labels: vendor, result (delivered, retry, reject). */
+  readonly pixelAttempts: Counter<'vendor' | 'result'>;
+  /** Latency of one beacon attempt. Labels: vendor. */
+  readonly pixelAttemptSeconds: Histogram<'vendor'>;
+  /** Beacons queued in this process. Labels: vendor. */
+  readonly pixelQueueDepth: Gauge<'vendor'>;
+  /** Circuit state per vendor domain: 0 closed, 1 half-open, 2 open. Labels: vendor. */
+  readonly pixelCircuit: Gauge<'vendor'>;
 }
 
 /** Creates a registry with process metrics and Quartile's families. */
@@ -105,5 +115,21 @@ export function createMetrics(defaultLabels: Record<string, string> = {}): Metri
     adsCapped: new Counter({ name: 'quartile_ads_capped_total', help: 'Ads left out of a pod because the viewer is at a frequency cap, by scope.', labelNames: ['scope'], registers }),
     adsErrorBeacons: new Counter({ name: 'quartile_ads_error_beacons_total', help: 'VAST Error URIs fired by the Ads Manager, by outcome.', labelNames: ['outcome'], registers }),
     livePrefetch: new Counter({ name: 'quartile_live_prefetch_total', help: 'Live break cohorts prefetched, by result.', labelNames: ['result'], registers }),
+    pixelBeacons: new Counter({
+      name: 'quartile_pixel_beacons_total',
+      help: 'Vendor beacons by final outcome (delivered, failed, suppressed) and reason code.',
+      labelNames: ['vendor', 'outcome', 'reason'],
+      registers,
+    }),
+    pixelAttempts: new Counter({ name: 'quartile_pixel_attempts_total', help: 'Vendor beacon HTTP attempts, by result.', labelNames: ['vendor', 'result'], registers }),
+    pixelAttemptSeconds: new Histogram({
+      name: 'quartile_pixel_attempt_duration_seconds',
+      help: 'Latency of one vendor beacon attempt, redirects included.',
+      labelNames: ['vendor'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    }),
+    pixelQueueDepth: new Gauge({ name: 'quartile_pixel_queue_depth', help: 'Vendor beacons queued in this process.', labelNames: ['vendor'], registers }),
+    pixelCircuit: new Gauge({ name: 'quartile_pixel_circuit_state', help: 'Circuit of a vendor: 0 closed, 1 half-open, 2 open.', labelNames: ['vendor'], registers }),
   };
 }

@@ -1,0 +1,175 @@
+/**
+ * What a queued beacon needs of its event besides the URI: the macro values, the
+ * device for the server-side headers, and the raw record (for the dead-letter topic,
+ * from which `quartile dlq replay` re-fires it).
+ *
+ * Privacy: the raw IP, user agent and IFA are device identifiers that Quartile uses
+ * in flight only (ARCHITECTURE.md, "Privacy by construction"), and the raw record
+ * holds them too. Queued beacons must survive a crash, so this context is written to
+ * the state store, but only sealed: AES-256-GCM under `pixels.queueKey` (or a key
+ * generated into dataDir/keys), with the state key as associated data, and a TTL of
+ * `pixels.deadlineMs`, after which no retry can use it anyway. Nothing of it is ever
+ * stored in plain text; it is deleted as soon as the event's last beacon is done.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { QuartileConfig } from '../../src/config/spec.ts';
+import { QuartileError } from '../../src/core/errors.ts';
+import { loadOrCreateSecretFile } from '../../src/core/secret-file.ts';
+import type { MacroValues } from '../../src/ads/vast/macros.ts';
+import type { AdMetadata } from '../../src/ads/registry/ad-metadata.ts';
+import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
+import type { BeaconDevice } from '../../src/beacons/dispatcher.ts';
+import { ConsentGate } from './consent.ts';
+
+/** Macro values as stored: JSON-safe. */
+type StoredMacro = string | number | boolean | readonly (string | number)[] | null;
+
+/** One event's context for its beacons. */
+export interface EventContext {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly adInstanceId: string;
+  /** Event-level macro values (IFA and IFATYPE are made per vendor at fire time). */
+  readonly macros: Readonly<Record<string, StoredMacro>>;
+  readonly device: { readonly ip: string | null; readonly userAgent: string | null };
+  /** The device IFA, already blanked under limit-ad-tracking. */
+  readonly ifa: string | null;
+  readonly ifaType: string | null;
+  readonly limitAdTracking: boolean;
+  /** The raw record: where it was first read, its key and value (base64). */
+  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
+  readonly originalKey: string | null;
+  readonly originalValue: string;
+}
+
+/** The context of a pipeline event (after hash, so `inFlight` is set). */
+export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serverUserAgent: string): EventContext {
+  const e = event.enriched!;
+  const c = e.consent;
+  const inFlight = event.inFlight;
+  const macros: Record<string, StoredMacro> = {
+    SERVERSIDE: 1,
+    SERVERUA: serverUserAgent,
+    ADTYPE: 'video',
+    LIMITADTRACKING: c.limitAdTracking,
+  };
+  const put = (name: string, value: StoredMacro | undefined): void => {
+    // Absent values are left out: the expander writes -1 for an unknown IAB macro.
+    if (value !== undefined && value !== null && value !== '') macros[name] = value;
+  };
+  put('ADPLAYHEAD', e.adPlayheadMs ?? undefined);
+  put('ASSETURI', metadata.mediaUri ?? undefined);
+  put('ERRORCODE', e.errorCode ?? undefined);
+  put('ADSERVINGID', metadata.adServingId ?? undefined);
+  put('PODSEQUENCE', e.podSequence > 0 ? e.podSequence : undefined);
+  put('APPBUNDLE', e.appName);
+  put('GDPRCONSENT', c.tcf ?? undefined);
+  put('GPPSTRING', c.gpp ?? undefined);
+  put('GPPSECTIONID', c.gppSid.length > 0 ? c.gppSid : undefined);
+  put('REGULATIONS', ConsentGate.gdprApplies(c) ? ['gdpr'] : undefined);
+  put('DEVICEUA', inFlight?.userAgent ?? undefined);
+  put('DEVICEIP', inFlight?.ip ?? undefined);
+  const record = event.source.record;
+  return {
+    eventId: e.eventId,
+    eventType: e.eventType,
+    adInstanceId: e.adInstanceId,
+    macros,
+    device: { ip: inFlight?.ip ?? null, userAgent: inFlight?.userAgent ?? null },
+    ifa: c.limitAdTracking ? null : (inFlight?.ifa ?? null),
+    ifaType: c.limitAdTracking ? null : (inFlight?.ifaType ?? null),
+    limitAdTracking: c.limitAdTracking,
+    source: { topic: event.source.originTopic, partition: event.source.originPartition, offset: event.source.originOffset },
+    originalKey: record.key === null ? null : record.key.toString('base64'),
+    originalValue: (record.value ?? Buffer.alloc(0)).toString('base64'),
+  };
+}
+
+/** How [IFA] is written: see `pixels.ifa`. */
+export type IfaMode = 'hashed' | 'raw' | 'withheld';
+
+/**
+ * The macro values of one beacon: the event's, the beacon's own, and [IFA]/[IFATYPE]
+ * for this vendor. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
+ * Manager does in ad requests; `hashed` gives each vendor its own keyed hash, so
+ * vendors cannot join their logs on it.
+ */
+export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroValues {
+  let ifa: string | null | undefined;
+  let ifaType: string | null | undefined;
+  if (ctx.limitAdTracking || mode === 'withheld') {
+    ifa = null;
+    ifaType = null;
+  } else if (ctx.ifa === null || ctx.ifa === '') {
+    ifa = undefined;
+    ifaType = undefined;
+  } else if (mode === 'raw') {
+    ifa = ctx.ifa;
+    ifaType = ctx.ifaType ?? undefined;
+  } else {
+    ifa = vendorScopedIfa(ifaKey, vendor, ctx.ifa);
+    ifaType = 'ppid';
+  }
+  return { ...ctx.macros, ...extra, IFA: ifa, IFATYPE: ifaType };
+}
+
+/** A keyed hash of `ifa` for one vendor, formatted as a UUID as IFAs are. */
+export function vendorScopedIfa(key: Buffer, vendor: string, ifa: string): string {
+  const h = createHmac('sha256', key).update(`ifa:${vendor}\u0000${ifa}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The device headers of a context. */
+export function deviceOf(ctx: EventContext): BeaconDevice {
+  return ctx.device;
+}
+
+/** AES-256-GCM sealing of contexts in the state store. */
+export class ContextSealer {
+  readonly #key: Buffer;
+  /** Key id: the first bytes of the key's SHA-256, so a blob sealed under another key is recognised. */
+  readonly #kid: string;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new QuartileError('CONFIG_INVALID_VALUE', 'pixels.queueKey must be 32 bytes (base64).');
+    this.#key = key;
+    this.#kid = createHash('sha256').update(key).digest('base64url').slice(0, 8);
+  }
+
+  /** `kid.iv.tag.ciphertext`, base64url; `aad` binds the blob to its state key. */
+  seal(ctx: EventContext, aad: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([cipher.update(JSON.stringify(ctx), 'utf8'), cipher.final()]);
+    return `${this.#kid}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /** The context, or null when the blob is not ours or was altered. */
+  open(blob: string, aad: string): EventContext | null {
+    const [kid, iv, tag, body] = blob.split('.');
+    if (kid !== this.#kid || iv === undefined || tag === undefined || body === undefined) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(aad));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      return JSON.parse(text) as EventContext;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** The queue key from `pixels.queueKey`, else generated into dataDir/keys (mode 0600). */
+export function loadQueueKey(config: QuartileConfig): Buffer {
+  if (config.pixels.queueKey !== '') {
+    const key = Buffer.from(config.pixels.queueKey, 'base64');
+    if (key.length !== 32) throw new QuartileError('CONFIG_INVALID_VALUE', 'pixels.queueKey must be 32 bytes, base64-encoded.');
+    return key;
+  }
+  const path = join(resolve(config.dataDir), 'keys', 'pixels-queue-key.json');
+  const { value } = loadOrCreateSecretFile<{ key: string }>(path, () => ({ key: randomBytes(32).toString('base64') }));
+  return Buffer.from(value.key, 'base64');
+}

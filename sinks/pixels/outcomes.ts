@@ -1,0 +1,98 @@
+/**
+ * Beacon outcomes on their way to ClickHouse `beacon_deliveries`. A final outcome is
+ * first added to the outbox in the state seam, in the same step that writes the
+ * ledger, so it survives a crash; a flusher moves the outbox to ClickHouse in batches.
+ * One process flushes at a time (a lock in the state seam); every insert carries a
+ * deduplication token of its rows, and the table is a ReplacingMergeTree on the
+ * beacon, so a batch inserted twice is counted once.
+ */
+import { createHash } from 'node:crypto';
+import { messageOf } from '../../src/core/errors.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+import type { Logger } from '../../src/telemetry/logger.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { utc } from '../clickhouse/rows.ts';
+import { keys, type DeliveryRow } from './ledger.ts';
+
+const TABLE = 'beacon_deliveries';
+const BATCH_ROWS = 5000;
+
+/** Options of the flusher. */
+export interface OutcomeFlusherOptions {
+  readonly state: StateStore;
+  readonly warehouse: Warehouse;
+  readonly logger: Logger;
+  readonly owner: string;
+}
+
+/** A delivery row for an outcome completed now. */
+export function deliveryRow(fields: Omit<DeliveryRow, 'completed_at'>, completedAt: number): DeliveryRow {
+  return { ...fields, completed_at: utc(completedAt) };
+}
+
+export class OutcomeFlusher {
+  readonly #o: OutcomeFlusherOptions;
+  #running: Promise<void> | undefined;
+  /** Rows this process added and has not seen flushed (backpressure counts them). */
+  #unflushed = 0;
+  #warned = 0;
+
+  constructor(options: OutcomeFlusherOptions) {
+    this.#o = options;
+  }
+
+  /** Rows waiting, as far as this process knows. */
+  get unflushed(): number {
+    return this.#unflushed;
+  }
+
+  /** Adds rows to the outbox (durably, in the state seam). */
+  async add(rows: readonly DeliveryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = Date.now();
+    await this.#o.state.sortedAdd(keys.outbox, rows.map((row) => ({ member: JSON.stringify(row), score: now })));
+    this.#unflushed += rows.length;
+  }
+
+  /** Moves the outbox to ClickHouse; concurrent calls share one run. */
+  flush(): Promise<void> {
+    this.#running ??= this.#flush().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #flush(): Promise<void> {
+    const { state, warehouse, owner } = this.#o;
+    try {
+      if ((await state.setIfAbsent(keys.outboxLock, owner, 30_000)) !== null) return;
+      try {
+        for (;;) {
+          const members = await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, BATCH_ROWS);
+          if (members.length === 0) {
+            this.#unflushed = 0;
+            return;
+          }
+          const names = members.map((m) => m.member);
+          const token = `${TABLE}:${createHash('sha256').update(names.join('\n')).digest('base64url').slice(0, 32)}`;
+          await warehouse.insert(TABLE, names.map((n) => JSON.parse(n) as Record<string, unknown>), { deduplicationToken: token });
+          await state.sortedRemove(keys.outbox, names);
+          this.#unflushed = Math.max(0, this.#unflushed - names.length);
+          if (members.length < BATCH_ROWS) {
+            this.#unflushed = 0;
+            return;
+          }
+        }
+      } finally {
+        await state.delete([keys.outboxLock]).catch(() => 0);
+      }
+    } catch (error) {
+      // ClickHouse or the state store is down: the rows wait in the outbox, and the
+      // backlog they make slows the pipeline down (maxPending) rather than growing.
+      if (Date.now() - this.#warned > 10_000) {
+        this.#warned = Date.now();
+        this.#o.logger.warn({ err: messageOf(error) }, 'beacon outcomes not written to ClickHouse yet; they wait in the outbox');
+      }
+    }
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The pixels sink: fires third-party vendor beacons (the ad's VAST tracking URIs, DV,
+ * IAS, Nielsen…) server-side, as a trustworthy SSAI server does: the IAB server-side
+ * headers (X-Device-IP, X-Device-User-Agent…), macros expanded, consent respected,
+ * each beacon once.
+ *
+ * `write()` never waits for a vendor, so a slow vendor never stalls the other sinks.
+ * It selects each event's beacons (select-beacons.ts), gates them on consent
+ * (consent.ts), and records the work durably in the state seam (ledger.ts): the
+ * sealed event context, one job per beacon, the vendor domain's queue, and the
+ * ledger entry, last. Only then does it answer `delivered`, so the runtime commits an
+ * offset only once its beacons are recorded. A background worker (worker.ts) fires
+ * them, with retries, per-domain limits and circuit breakers, and records each final
+ * outcome in `beacon_deliveries`; failed beacons go to the dead-letter topic.
+ *
+ * When more beacons are held than `pixels.maxPending` (a vendor paused or down for a
+ * long time, ClickHouse down), `write()` answers `retry`: the partition waits rather
+ * than memory growing.
+ *
+ * Replays: a beacon whose ledger says delivered, failed or suppressed is not queued
+ * again when its event is read again after a crash or rebalance. A failed one is
+ * queued again when its event comes back through `quartile dlq replay` (the record
+ * carries the replay header): that is an operator asking for it.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
+import { QuartileError, messageOf } from '../../src/core/errors.ts';
+import type { EngineContext } from '../../src/core/engine.ts';
+import type { ReasonCode } from '../../src/core/reason-codes.ts';
+import type { PipelineEvent, PipelineOutput } from '../../src/pipeline/pipeline-event.ts';
+import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
+import type { Sink, WriteOutcome } from '../../src/pipeline/sink.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+import type { Metrics } from '../../src/telemetry/metrics.ts';
+import { loadHashKey } from '../../processors/hash/hash-keys.ts';
+import { DeadLetterSink } from '../dead-letter/sink.ts';
+import { VendorDirectory, pixelsSinkConfig, type PixelsSinkConfig, type VendorIdentity } from './config.ts';
+import { ConsentGate, type ConsentVerdict } from './consent.ts';
+import { ContextSealer, eventContextOf, loadQueueKey, type EventContext } from './event-context.ts';
+import { LEDGER, beaconId, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
+import { OutcomeFlusher, deliveryRow } from './outcomes.ts';
+import { BeaconSelector, type BeaconTemplate } from './select-beacons.ts';
+import { BeaconWorker, type QueuedBeacon } from './worker.ts';
+
+/** One beacon of the batch being written. */
+interface Planned {
+  readonly id: string;
+  readonly event: PipelineEvent;
+  readonly beacon: BeaconTemplate;
+  readonly vendor: VendorIdentity;
+  /** The event came back through `quartile dlq replay`. */
+  readonly replay: boolean;
+}
+
+function isExplicitReplay(event: PipelineEvent): boolean {
+  const s = event.source;
+  return s.record.topic !== s.originTopic || s.record.partition !== s.originPartition || s.record.offset !== s.originOffset;
+}
+
+export class PixelsSink implements Sink {
+  readonly name = 'pixels' as const;
+  readonly #config: PixelsSinkConfig;
+  readonly #state: StateStore;
+  readonly #metrics: Metrics;
+  readonly #vendors: VendorDirectory;
+  readonly #selector: BeaconSelector;
+  readonly #gate: ConsentGate;
+  readonly #sealer: ContextSealer;
+  readonly #outcomes: OutcomeFlusher;
+  readonly #worker: BeaconWorker;
+
+  constructor(ctx: EngineContext, options: { readonly deadLetters?: DeadLetterWriter } = {}) {
+    const config = pixelsSinkConfig(ctx.config);
+    const logger = ctx.logger.child({ component: 'sinks/pixels' });
+    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#config = config;
+    this.#state = ctx.backends.state;
+    this.#metrics = ctx.metrics;
+    this.#vendors = new VendorDirectory(config);
+    this.#selector = new BeaconSelector({ verificationNotExecuted: config.verificationNotExecuted });
+    this.#gate = new ConsentGate({ purposes: config.purposes, allowVendorsWithoutGvlId: config.allowVendorsWithoutGvlId });
+    this.#sealer = new ContextSealer(loadQueueKey(ctx.config));
+    this.#outcomes = new OutcomeFlusher({ state: this.#state, warehouse: ctx.backends.warehouse, logger, owner });
+    this.#worker = new BeaconWorker({
+      config,
+      state: this.#state,
+      dispatcher: new BeaconDispatcher({ timeoutMs: config.timeoutMs, maxRedirects: config.maxRedirects, allowPrivateNetwork: config.allowPrivateNetwork, userAgent: config.userAgent }),
+      deadLetters: options.deadLetters ?? new DeadLetterSink(ctx.backends.transport, ctx.codec),
+      outcomes: this.#outcomes,
+      vendors: this.#vendors,
+      sealer: this.#sealer,
+      ifaKey: loadHashKey(ctx.config).secret,
+      metrics: ctx.metrics,
+      logger,
+      owner,
+    });
+    // Started at once, not on the first write: beacons left queued by a process that
+    // stopped are taken over even before new events arrive.
+    this.#worker.start();
+  }
+
+  accepts(output: PipelineOutput): boolean {
+    return output.kind === 'event' && output.event.routes.has('pixels') && output.event.metadata !== undefined;
+  }
+
+  /** Pauses a vendor (its config name, or the host of an unknown one): its beacons queue up, none is dropped. */
+  pause(vendor: string): Promise<void> {
+    return this.#worker.pause(vendor);
+  }
+
+  /** Resumes a paused vendor; what queued meanwhile goes out. */
+  resume(vendor: string): Promise<void> {
+    return this.#worker.resume(vendor);
+  }
+
+  /** Vendors paused, as this process knows (pauses reach every process within a second). */
+  paused(): string[] {
+    return this.#worker.paused();
+  }
+
+  /** Beacons queued per vendor in this process (waiting, backing off or in flight). */
+  queueDepth(): Record<string, number> {
+    return this.#worker.depth();
+  }
+
+  /** Writes what is pending to ClickHouse now (tests, shutdown). */
+  flushOutcomes(): Promise<void> {
+    return this.#outcomes.flush();
+  }
+
+  async write(batch: readonly PipelineOutput[]): Promise<WriteOutcome> {
+    if (this.#worker.backlog >= this.#config.maxPending) {
+      return { status: 'retry', error: new QuartileError('SINK_PIXEL_BACKPRESSURE', `${this.#worker.backlog} beacons are pending (pixels.maxPending ${this.#config.maxPending}).`, { retriable: true, stage: 'sinks/pixels' }) };
+    }
+    try {
+      await this.#record(batch);
+      return { status: 'delivered' };
+    } catch (error) {
+      return {
+        status: 'retry',
+        error: new QuartileError('SINK_PIXEL_QUEUE_UNAVAILABLE', `Recording beacons failed: ${messageOf(error)}`, { retriable: true, stage: 'sinks/pixels', cause: error }),
+      };
+    }
+  }
+
+  async #record(batch: readonly PipelineOutput[]): Promise<void> {
+    const planned: Planned[] = [];
+    const invalid: Array<{ event: PipelineEvent; beacon: BeaconTemplate }> = [];
+    for (const output of batch) {
+      if (output.kind !== 'event') continue;
+      const event = output.event;
+      const e = event.enriched!;
+      const replay = isExplicitReplay(event);
+      for (const beacon of this.#selector.select(e, event.metadata!)) {
+        if (beacon.host === null) {
+          invalid.push({ event, beacon });
+          continue;
+        }
+        const vendor = this.#vendors.of(beacon.host);
+        const scope = beacon.scope === 'event' ? e.eventId : `ai:${e.adInstanceId}`;
+        planned.push({ id: beaconId(scope, vendor.name, beacon.uriHash), event, beacon, vendor, replay });
+      }
+    }
+    if (planned.length === 0 && invalid.length === 0) return;
+
+    const ledger = await this.#state.getMany(planned.map((p) => keys.ledger(p.id)));
+    const now = Date.now();
+    const fresh: Planned[] = [];
+    const adopt: Planned[] = [];
+    const suppressed: Array<{ planned: Planned; reason: ReasonCode }> = [];
+    const verdicts = new Map<string, ConsentVerdict>();
+    const seen = new Set<string>();
+    planned.forEach((p, i) => {
+      if (seen.has(p.id)) return; // a progress offset reached by two events of one batch
+      seen.add(p.id);
+      const state = ledger[i];
+      if (state === LEDGER.delivered || state === LEDGER.suppressed) return;
+      if (state === LEDGER.failed && !p.replay) return;
+      if (state === LEDGER.queued) {
+        if (!this.#worker.holds(p.id)) adopt.push(p); // its process stopped before the commit
+        return;
+      }
+      const key = `${p.event.enriched!.eventId}|${p.vendor.name}`;
+      let verdict = verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = this.#gate.verdict(p.event.enriched!.consent, p.vendor);
+        verdicts.set(key, verdict);
+      }
+      if (verdict.allowed) fresh.push(p);
+      else suppressed.push({ planned: p, reason: verdict.reason });
+    });
+
+    // Contexts, jobs and queue entries first; the ledger last, so a beacon whose ledger
+    // says "queued" is always in the durable queue.
+    const contexts = new Map<string, EventContext>();
+    const contextOf = (event: PipelineEvent): EventContext => {
+      const id = event.enriched!.eventId;
+      let ctx = contexts.get(id);
+      if (ctx === undefined) {
+        ctx = eventContextOf(event, event.metadata!, this.#config.userAgent);
+        contexts.set(id, ctx);
+      }
+      return ctx;
+    };
+    const jobs: BeaconJob[] = fresh.map((p) => {
+      const job: BeaconJob = {
+        id: p.id,
+        eventId: p.event.enriched!.eventId,
+        eventType: p.event.enriched!.eventType,
+        vendor: p.vendor.name,
+        host: p.beacon.host!,
+        template: p.beacon.template,
+        uriHash: p.beacon.uriHash,
+        firstAt: now,
+        attempts: 0,
+        due: now,
+      };
+      return p.beacon.macros === undefined ? job : { ...job, macros: p.beacon.macros as Record<string, string | number> };
+    });
+    for (const p of fresh) contextOf(p.event);
+    const ttl = this.#config.deadlineMs;
+    const byHost = new Map<string, Array<{ member: string; score: number }>>();
+    for (const job of jobs) {
+      const members = byHost.get(job.host);
+      if (members === undefined) byHost.set(job.host, [{ member: job.id, score: job.due }]);
+      else members.push({ member: job.id, score: job.due });
+    }
+    const writes: Array<Promise<unknown>> = [];
+    for (const [id, ctx] of contexts) writes.push(this.#state.set(keys.context(id), this.#sealer.seal(ctx, keys.context(id)), ttl));
+    for (const job of jobs) writes.push(this.#state.set(keys.job(job.id), JSON.stringify(job), ttl));
+    for (const [host, members] of byHost) writes.push(this.#state.sortedAdd(keys.queue(host), members));
+    if (byHost.size > 0) writes.push(this.#state.sortedAdd(keys.hosts, [...byHost.keys()].map((host) => ({ member: host, score: now }))));
+    await Promise.all(writes);
+
+    const rows: DeliveryRow[] = [
+      ...suppressed.map(({ planned: p, reason }) => this.#row(p.event, p.vendor.name, p.beacon, 'suppressed', reason, now)),
+      ...invalid.map(({ event, beacon }) => this.#row(event, 'invalid-uri', beacon, 'failed', 'SINK_PIXEL_URL_INVALID', now)),
+    ];
+    await this.#outcomes.add(rows);
+    const ledgerTtl = this.#config.ledgerTtlMs;
+    await Promise.all([
+      ...fresh.map((p) => this.#state.set(keys.ledger(p.id), LEDGER.queued, ledgerTtl)),
+      ...suppressed.map(({ planned: p }) => this.#state.set(keys.ledger(p.id), LEDGER.suppressed, ledgerTtl)),
+    ]);
+
+    for (const { planned: p, reason } of suppressed) this.#metrics.pixelBeacons.inc({ vendor: p.vendor.known ? p.vendor.name : 'other', outcome: 'suppressed', reason });
+    for (const _ of invalid) this.#metrics.pixelBeacons.inc({ vendor: 'other', outcome: 'failed', reason: 'SINK_PIXEL_URL_INVALID' });
+
+    const queued: QueuedBeacon[] = jobs.map((job) => ({ job, ctx: contexts.get(job.eventId)!, ownsContext: true }));
+    const perEvent = new Map<string, number>();
+    for (const job of jobs) perEvent.set(job.eventId, (perEvent.get(job.eventId) ?? 0) + 1);
+    for (const [id, n] of perEvent) this.#worker.shareContext(contexts.get(id)!, n);
+    // Beacons queued by a process that stopped before committing: this one takes them
+    // over now (the lease keeps the two from both firing, should the other still live).
+    for (const p of adopt) {
+      queued.push({
+        job: { id: p.id, eventId: p.event.enriched!.eventId, eventType: p.event.enriched!.eventType, vendor: p.vendor.name, host: p.beacon.host!, template: p.beacon.template, uriHash: p.beacon.uriHash, ...(p.beacon.macros === undefined ? {} : { macros: p.beacon.macros as Record<string, string | number> }), firstAt: now, attempts: 0, due: now },
+        ctx: eventContextOf(p.event, p.event.metadata!, this.#config.userAgent),
+        ownsContext: false,
+      });
+    }
+    this.#worker.enqueue(queued);
+  }
+
+  #row(event: PipelineEvent, vendor: string, beacon: BeaconTemplate, outcome: DeliveryRow['outcome'], reason: string, now: number): DeliveryRow {
+    const e = event.enriched!;
+    return deliveryRow({ event_id: e.eventId, vendor, event_type: e.eventType, uri_hash: beacon.uriHash, outcome, reason, http_status: 0, attempts: 0, latency_ms: 0 }, now);
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.stop();
+  }
+}

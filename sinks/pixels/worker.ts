@@ -1,0 +1,604 @@
+/**
+ * The pixels sink's background worker: fires queued beacons, so that `write()` never
+ * waits for a vendor. One lane per vendor domain holds what this process will fire:
+ * due beacons in order, retries by due time. A lane sends at most its concurrency at
+ * once (p-limit) and at most its TPS cap, and stops while its circuit is open or its
+ * vendor is paused; its beacons wait meanwhile, and are dead-lettered only when their
+ * deadline passes.
+ *
+ * Before each attempt the worker takes the beacon's lease and reads its ledger (see
+ * ledger.ts), so two processes that both hold a beacon (a rebalance, a takeover) fire
+ * it once. Final outcomes are applied in small batches: dead letter (failed ones),
+ * ledger, outbox row, then the queue entries are removed.
+ *
+ * Beacons queued by a process that stopped or died are taken over by whichever
+ * process finds them overdue by `pixels.orphanAfterMs` (a scan of the durable queue).
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { DeadLetter } from '../../schemas/types.ts';
+import { expandMacros } from '../../src/ads/vast/macros.ts';
+import type { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
+import { messageOf } from '../../src/core/errors.ts';
+import type { ReasonCode } from '../../src/core/reason-codes.ts';
+import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+import type { Logger } from '../../src/telemetry/logger.ts';
+import type { Metrics } from '../../src/telemetry/metrics.ts';
+import { CIRCUIT, CircuitBreaker, TokenBucket } from './circuit-breaker.ts';
+import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config.ts';
+import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
+import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
+import { deliveryRow, type OutcomeFlusher } from './outcomes.ts';
+import { decide, type RetrySettings } from './retry-policy.ts';
+
+/** A beacon this process holds. */
+export interface QueuedBeacon {
+  readonly job: BeaconJob;
+  /** The event's context; null for a beacon taken over from the durable queue (loaded on first use). */
+  ctx: EventContext | null;
+  /** True when this process queued it with its context, and may delete the context when the event is done. */
+  readonly ownsContext: boolean;
+}
+
+interface Completion {
+  readonly beacon: QueuedBeacon;
+  readonly outcome: 'delivered' | 'failed';
+  readonly reason: ReasonCode | null;
+  readonly retriable: boolean;
+  readonly status: number | null;
+  readonly latencyMs: number;
+}
+
+/** A binary min-heap of beacons by due time. */
+class DueHeap {
+  readonly items: QueuedBeacon[] = [];
+
+  push(item: QueuedBeacon): void {
+    const a = this.items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]!.job.due <= a[i]!.job.due) break;
+      [a[parent], a[i]] = [a[i]!, a[parent]!];
+      i = parent;
+    }
+  }
+
+  peek(): QueuedBeacon | undefined {
+    return this.items[0];
+  }
+
+  pop(): QueuedBeacon | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.job.due < a[m]!.job.due) m = l;
+        if (r < a.length && a[r]!.job.due < a[m]!.job.due) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+}
+
+/** One vendor domain. */
+class Lane {
+  readonly host: string;
+  readonly vendor: VendorIdentity;
+  /** Due beacons, in order; `head` is the next one. */
+  ready: QueuedBeacon[] = [];
+  head = 0;
+  readonly delayed = new DueHeap();
+  active = 0;
+  readonly limit: LimitFunction;
+  readonly bucket: TokenBucket;
+  readonly breaker: CircuitBreaker;
+  wake: NodeJS.Timeout | undefined;
+
+  constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
+    this.host = host;
+    this.vendor = vendor;
+    this.limit = pLimit(vendor.concurrency);
+    this.bucket = new TokenBucket(vendor.tps);
+    this.breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs });
+  }
+
+  get waiting(): number {
+    return this.ready.length - this.head + this.delayed.size;
+  }
+
+  take(): QueuedBeacon | undefined {
+    const item = this.ready[this.head];
+    if (item === undefined) return undefined;
+    this.ready[this.head++] = undefined as unknown as QueuedBeacon;
+    if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+/** What the worker needs. */
+export interface BeaconWorkerOptions {
+  readonly config: PixelsSinkConfig;
+  readonly state: StateStore;
+  readonly dispatcher: BeaconDispatcher;
+  readonly deadLetters: DeadLetterWriter;
+  readonly outcomes: OutcomeFlusher;
+  readonly vendors: VendorDirectory;
+  readonly sealer: ContextSealer;
+  readonly ifaKey: Buffer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly owner: string;
+}
+
+const TICK_MS = 50;
+const SWEEP_MS = 1000;
+const COMPLETION_BATCH = 512;
+
+export class BeaconWorker {
+  readonly #o: BeaconWorkerOptions;
+  readonly #c: PixelsSinkConfig;
+  readonly #retry: RetrySettings;
+  readonly #leaseMs: number;
+  readonly #lanes = new Map<string, Lane>();
+  /** Every beacon this process holds, by id. */
+  readonly #held = new Map<string, QueuedBeacon>();
+  /** Beacons per vendor held here (queued, delayed or in flight). */
+  readonly #depth = new Map<string, number>();
+  /** Beacons left per event whose context this process owns (to delete it when done). */
+  readonly #contexts = new Map<string, { ctx: EventContext; left: number }>();
+  readonly #paused = new Set<string>();
+  #completions: Completion[] = [];
+  #completing: Promise<void> | undefined;
+  #completionTimer: NodeJS.Timeout | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  #lastSweep = 0;
+  #lastScan = 0;
+  #lastFlush = 0;
+  #stopped = false;
+  #inFlight = 0;
+
+  constructor(options: BeaconWorkerOptions) {
+    this.#o = options;
+    this.#c = options.config;
+    this.#retry = { baseMs: this.#c.retryBaseMs, maxDelayMs: this.#c.retryMaxDelayMs, deadlineMs: this.#c.deadlineMs, attemptMs: this.#c.timeoutMs };
+    // Long enough for one attempt (redirects included) and its bookkeeping.
+    this.#leaseMs = this.#c.timeoutMs + 5_000;
+  }
+
+  /** Starts the background loop. */
+  start(): void {
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    this.#ticker.unref();
+    void this.#refreshPaused();
+  }
+
+  /** Beacons held here plus outcomes not yet in ClickHouse: what backpressure counts. */
+  get backlog(): number {
+    return this.#held.size + this.#o.outcomes.unflushed;
+  }
+
+  /** True when this process already holds the beacon. */
+  holds(id: string): boolean {
+    return this.#held.has(id);
+  }
+
+  /** Queued beacons per vendor, in this process. */
+  depth(): Record<string, number> {
+    return Object.fromEntries([...this.#depth].filter(([, n]) => n > 0));
+  }
+
+  /** Takes beacons whose durable queue entries are written. */
+  enqueue(beacons: readonly QueuedBeacon[]): void {
+    const touched = new Set<Lane>();
+    for (const beacon of beacons) {
+      if (this.#held.has(beacon.job.id)) continue;
+      this.#hold(beacon);
+      const lane = this.#lane(beacon.job.host, beacon.job.vendor);
+      if (beacon.job.due > Date.now()) lane.delayed.push(beacon);
+      else lane.ready.push(beacon);
+      touched.add(lane);
+    }
+    for (const lane of touched) this.#pump(lane);
+  }
+
+  /** Counts an event's beacons that share its context. */
+  shareContext(ctx: EventContext, beacons: number): void {
+    const entry = this.#contexts.get(ctx.eventId);
+    if (entry === undefined) this.#contexts.set(ctx.eventId, { ctx, left: beacons });
+    else entry.left += beacons;
+  }
+
+  /** Pauses a vendor here and, through the state seam, in every pipeline process. */
+  async pause(vendor: string): Promise<void> {
+    this.#paused.add(vendor);
+    await this.#o.state.sortedAdd(keys.paused, [{ member: vendor, score: Date.now() }]);
+  }
+
+  /** Resumes a paused vendor everywhere; its queued beacons go out. */
+  async resume(vendor: string): Promise<void> {
+    this.#paused.delete(vendor);
+    await this.#o.state.sortedRemove(keys.paused, [vendor]);
+    for (const lane of this.#lanes.values()) if (lane.vendor.name === vendor) this.#pump(lane);
+  }
+
+  /** Vendors paused, as this process knows. */
+  paused(): string[] {
+    return [...this.#paused].sort();
+  }
+
+  /** Stops firing, waits for attempts in flight, and writes what finished. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#ticker);
+    for (const lane of this.#lanes.values()) clearTimeout(lane.wake);
+    const deadline = Date.now() + this.#c.timeoutMs + 2_000;
+    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    clearTimeout(this.#completionTimer);
+    await this.#complete();
+    await this.#o.outcomes.flush();
+  }
+
+  #hold(beacon: QueuedBeacon): void {
+    this.#held.set(beacon.job.id, beacon);
+    this.#depth.set(beacon.job.vendor, (this.#depth.get(beacon.job.vendor) ?? 0) + 1);
+  }
+
+  #forget(beacon: QueuedBeacon): void {
+    if (!this.#held.delete(beacon.job.id)) return;
+    this.#depth.set(beacon.job.vendor, (this.#depth.get(beacon.job.vendor) ?? 1) - 1);
+  }
+
+  #lane(host: string, vendorName: string): Lane {
+    let lane = this.#lanes.get(host);
+    if (lane === undefined) {
+      const vendor = this.#o.vendors.of(host);
+      lane = new Lane(host, vendor.name === vendorName ? vendor : { ...vendor, name: vendorName }, this.#c);
+      this.#lanes.set(host, lane);
+    }
+    return lane;
+  }
+
+  #metricVendor(lane: Lane): string {
+    // Unknown hosts are their own vendors; one label for all of them keeps metrics bounded.
+    return lane.vendor.known ? lane.vendor.name : 'other';
+  }
+
+  /** Starts as many attempts as the lane's limits allow. */
+  #pump(lane: Lane): void {
+    if (this.#stopped || this.#paused.has(lane.vendor.name)) return;
+    while (lane.head < lane.ready.length && lane.active < lane.vendor.concurrency) {
+      const circuit = lane.breaker.state;
+      if (circuit === 'open') {
+        this.#wakeLater(lane, lane.breaker.waitMs);
+        return;
+      }
+      const wait = lane.bucket.waitMs;
+      if (wait > 0) {
+        this.#wakeLater(lane, wait);
+        return;
+      }
+      // Half-open lets one probe through; the others wait for its answer.
+      if (!lane.breaker.tryAcquire()) return;
+      lane.bucket.tryTake();
+      const beacon = lane.take()!;
+      lane.active++;
+      this.#inFlight++;
+      void lane.limit(() => this.#attempt(lane, beacon)).finally(() => {
+        lane.active--;
+        this.#inFlight--;
+        this.#pump(lane);
+      });
+    }
+  }
+
+  #wakeLater(lane: Lane, ms: number): void {
+    if (lane.wake !== undefined) return;
+    lane.wake = setTimeout(() => {
+      lane.wake = undefined;
+      this.#pump(lane);
+    }, Math.max(1, ms));
+    lane.wake.unref();
+  }
+
+  /** Later: back in the lane's delayed queue (the lease or the state store said not now). */
+  #later(lane: Lane, beacon: QueuedBeacon, ms: number): void {
+    beacon.job.due = Date.now() + ms;
+    lane.delayed.push(beacon);
+  }
+
+  async #attempt(lane: Lane, beacon: QueuedBeacon): Promise<void> {
+    const { state, metrics } = this.#o;
+    const job = beacon.job;
+    let ctx: EventContext | null;
+    try {
+      const lease = await state.setIfAbsent(keys.lease(job.id), this.#o.owner, this.#leaseMs);
+      if (lease !== null && lease !== this.#o.owner) {
+        lane.breaker.release(); // nothing was sent
+        this.#later(lane, beacon, this.#leaseMs);
+        return;
+      }
+      const ledger = await state.get(keys.ledger(job.id));
+      if (ledger !== LEDGER.queued) {
+        // Done elsewhere (delivered, failed, suppressed), or never fully queued.
+        lane.breaker.release();
+        this.#forget(beacon);
+        await state.delete([keys.lease(job.id)]);
+        return;
+      }
+      ctx = beacon.ctx ?? (await this.#loadContext(job.eventId));
+    } catch (error) {
+      lane.breaker.release();
+      this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
+      this.#later(lane, beacon, 1_000);
+      return;
+    }
+    if (ctx === null) {
+      lane.breaker.release();
+      this.#finish({ beacon, outcome: 'failed', reason: 'SINK_PIXEL_CONTEXT_LOST', retriable: false, status: null, latencyMs: 0 });
+      return;
+    }
+    beacon.ctx = ctx;
+    const url = expandMacros(job.template, beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
+    const result = await this.#o.dispatcher.fire(url, { device: ctx.device });
+    job.attempts++;
+    const vendorLabel = this.#metricVendor(lane);
+    metrics.pixelAttempts.inc({ vendor: vendorLabel, result: result.outcome });
+    metrics.pixelAttemptSeconds.observe({ vendor: vendorLabel }, result.latencyMs / 1000);
+    lane.breaker.record(result.outcome !== 'retry');
+    if (lane.vendor.known) metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[lane.breaker.state]);
+    const now = Date.now();
+    const decision = decide(result, job.attempts, job.firstAt, now, this.#retry);
+    if (decision.kind === 'delivered') {
+      this.#finish({ beacon, outcome: 'delivered', reason: null, retriable: false, status: result.status, latencyMs: result.latencyMs });
+      return;
+    }
+    if (decision.kind === 'fail') {
+      this.#finish({ beacon, outcome: 'failed', reason: decision.reason, retriable: decision.retriable, status: result.status, latencyMs: result.latencyMs });
+      return;
+    }
+    job.due = decision.at;
+    lane.delayed.push(beacon);
+    try {
+      // The durable queue follows, so a takeover after a crash keeps the backoff.
+      await Promise.all([
+        state.set(keys.job(job.id), JSON.stringify(job), Math.max(1, job.firstAt + this.#c.deadlineMs - now)),
+        state.sortedAdd(keys.queue(job.host), [{ member: job.id, score: job.due }]),
+      ]);
+      await state.delete([keys.lease(job.id)]);
+    } catch {
+      // The lease expires by itself; the local schedule goes on.
+    }
+  }
+
+  async #loadContext(eventId: string): Promise<EventContext | null> {
+    const shared = this.#contexts.get(eventId);
+    if (shared !== undefined) return shared.ctx;
+    const blob = await this.#o.state.get(keys.context(eventId));
+    return blob === null ? null : this.#o.sealer.open(blob, keys.context(eventId));
+  }
+
+  #finish(completion: Completion): void {
+    this.#completions.push(completion);
+    if (this.#completions.length >= COMPLETION_BATCH) void this.#complete();
+    else if (this.#completionTimer === undefined) {
+      this.#completionTimer = setTimeout(() => {
+        this.#completionTimer = undefined;
+        void this.#complete();
+      }, 5);
+      this.#completionTimer.unref();
+    }
+  }
+
+  /** Applies finished beacons: dead letters, ledger, outbox, then the queue. */
+  #complete(): Promise<void> {
+    if (this.#completing !== undefined) return this.#completing.then(() => (this.#completions.length > 0 ? this.#complete() : undefined));
+    const batch = this.#completions;
+    if (batch.length === 0) return Promise.resolve();
+    this.#completions = [];
+    this.#completing = this.#apply(batch).finally(() => {
+      this.#completing = undefined;
+    });
+    return this.#completing;
+  }
+
+  async #apply(batch: readonly Completion[]): Promise<void> {
+    const { state, metrics } = this.#o;
+    const now = Date.now();
+    try {
+      const failed = batch.filter((c) => c.outcome === 'failed');
+      if (failed.length > 0) {
+        const result = await this.#o.deadLetters.write(failed.map((c) => this.#deadLetter(c, now)));
+        if (!result.ok) throw result.error;
+      }
+      const rows: DeliveryRow[] = batch.map((c) =>
+        deliveryRow(
+          {
+            event_id: c.beacon.job.eventId,
+            vendor: c.beacon.job.vendor,
+            event_type: c.beacon.job.eventType,
+            uri_hash: c.beacon.job.uriHash,
+            outcome: c.outcome,
+            reason: c.reason ?? '',
+            http_status: c.status ?? 0,
+            attempts: c.beacon.job.attempts,
+            latency_ms: Math.round(c.latencyMs),
+          },
+          now,
+        ),
+      );
+      await this.#o.outcomes.add(rows);
+      await Promise.all(batch.map((c) => state.set(keys.ledger(c.beacon.job.id), c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed, this.#c.ledgerTtlMs)));
+      const byHost = new Map<string, string[]>();
+      for (const c of batch) {
+        const ids = byHost.get(c.beacon.job.host);
+        if (ids === undefined) byHost.set(c.beacon.job.host, [c.beacon.job.id]);
+        else ids.push(c.beacon.job.id);
+      }
+      await Promise.all([...byHost].map(([host, ids]) => state.sortedRemove(keys.queue(host), ids)));
+      const done: string[] = [];
+      for (const c of batch) {
+        done.push(keys.job(c.beacon.job.id), keys.lease(c.beacon.job.id));
+        if (c.beacon.ownsContext) {
+          const entry = this.#contexts.get(c.beacon.job.eventId);
+          if (entry !== undefined && --entry.left <= 0) {
+            this.#contexts.delete(c.beacon.job.eventId);
+            done.push(keys.context(c.beacon.job.eventId));
+          }
+        }
+      }
+      await state.delete(done);
+    } catch (error) {
+      // Try again shortly: a beacon whose outcome is not recorded stays held (and counted).
+      this.#o.logger.warn({ err: messageOf(error), beacons: batch.length }, 'recording beacon outcomes failed; retrying');
+      setTimeout(() => {
+        this.#completions.push(...batch);
+        void this.#complete();
+      }, 1_000).unref();
+      return;
+    }
+    for (const c of batch) {
+      const lane = this.#lanes.get(c.beacon.job.host);
+      metrics.pixelBeacons.inc({ vendor: lane === undefined ? 'other' : this.#metricVendor(lane), outcome: c.outcome, reason: c.reason ?? '' });
+      this.#forget(c.beacon);
+    }
+  }
+
+  #deadLetter(c: Completion, now: number): DeadLetter {
+    const job = c.beacon.job;
+    const ctx = c.beacon.ctx;
+    return {
+      code: c.reason ?? 'SINK_PIXEL_RETRIES_EXHAUSTED',
+      stage: 'sinks/pixels',
+      message: `Beacon to ${job.host} for ${job.eventType} failed after ${job.attempts} attempt(s)${c.status === null ? '' : `, last HTTP ${c.status}`} (${c.reason ?? 'unknown'}).`,
+      retriable: c.retriable,
+      attempts: job.attempts,
+      firstFailedAt: job.firstAt,
+      deadLetteredAt: now,
+      source: ctx === null ? { topic: '', partition: -1, offset: -1 } : { topic: ctx.source.topic, partition: ctx.source.partition, offset: Number(ctx.source.offset) },
+      eventId: job.eventId,
+      eventType: job.eventType,
+      vendor: job.vendor,
+      originalKey: ctx?.originalKey === null || ctx === null ? null : Buffer.from(ctx.originalKey, 'base64'),
+      originalValue: ctx === null ? Buffer.alloc(0) : Buffer.from(ctx.originalValue, 'base64'),
+    };
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    for (const lane of this.#lanes.values()) {
+      let moved = false;
+      for (let top = lane.delayed.peek(); top !== undefined && top.job.due <= now; top = lane.delayed.peek()) {
+        lane.ready.push(lane.delayed.pop()!);
+        moved = true;
+      }
+      if (moved) this.#pump(lane);
+    }
+    if (now - this.#lastSweep >= SWEEP_MS) {
+      this.#lastSweep = now;
+      this.#sweep(now);
+      void this.#refreshPaused();
+    }
+    if (now - this.#lastFlush >= this.#c.outcomeFlushMs) {
+      this.#lastFlush = now;
+      void this.#o.outcomes.flush();
+    }
+    if (now - this.#lastScan >= Math.max(TICK_MS, this.#c.orphanAfterMs / 2)) {
+      this.#lastScan = now;
+      void this.#scan(now);
+    }
+  }
+
+  /** Gives up beacons that waited past their deadline (vendor paused, circuit open, TPS backlog). */
+  #sweep(now: number): void {
+    for (const lane of this.#lanes.values()) {
+      const keep: QueuedBeacon[] = [];
+      let expired = 0;
+      for (let i = lane.head; i < lane.ready.length; i++) {
+        const beacon = lane.ready[i]!;
+        if (now + this.#c.timeoutMs > beacon.job.firstAt + this.#c.deadlineMs) {
+          expired++;
+          this.#finish({
+            beacon,
+            outcome: 'failed',
+            reason: beacon.job.attempts === 0 ? 'SINK_PIXEL_DEADLINE_EXCEEDED' : 'SINK_PIXEL_RETRIES_EXHAUSTED',
+            retriable: true,
+            status: null,
+            latencyMs: 0,
+          });
+        } else keep.push(beacon);
+      }
+      if (expired > 0) {
+        lane.ready = keep;
+        lane.head = 0;
+      }
+      if (lane.vendor.known) this.#o.metrics.pixelQueueDepth.set({ vendor: lane.vendor.name }, this.#depth.get(lane.vendor.name) ?? 0);
+    }
+  }
+
+  async #refreshPaused(): Promise<void> {
+    try {
+      const members = await this.#o.state.sortedRange(keys.paused, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      const now = new Set(members.map((m) => m.member));
+      const resumed = [...this.#paused].filter((v) => !now.has(v));
+      this.#paused.clear();
+      for (const v of now) this.#paused.add(v);
+      for (const lane of this.#lanes.values()) if (resumed.includes(lane.vendor.name)) this.#pump(lane);
+    } catch {
+      // Keep the last known set.
+    }
+  }
+
+  /** Takes over queued beacons overdue by `orphanAfterMs`: their process stopped or died. */
+  async #scan(now: number): Promise<void> {
+    const { state } = this.#o;
+    try {
+      const hosts = await state.sortedRange(keys.hosts, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 1000);
+      for (const { member: host, score } of hosts) {
+        if (this.#stopped) return;
+        const vendor = this.#o.vendors.of(host);
+        const lane = this.#lanes.get(host);
+        if (this.#paused.has(vendor.name) || lane?.breaker.state === 'open') continue;
+        const due = await state.sortedRange(keys.queue(host), Number.NEGATIVE_INFINITY, now - this.#c.orphanAfterMs, 500);
+        if (due.length === 0) {
+          if (score < now - this.#c.deadlineMs) await state.sortedRemove(keys.hosts, [host]);
+          continue;
+        }
+        const ids = due.map((d) => d.member).filter((id) => !this.#held.has(id));
+        if (ids.length === 0) continue;
+        const jobs = await state.getMany(ids.map((id) => keys.job(id)));
+        const gone = ids.filter((_, i) => jobs[i] === null);
+        if (gone.length > 0) await state.sortedRemove(keys.queue(host), gone);
+        const adopted: QueuedBeacon[] = [];
+        for (const text of jobs) {
+          if (text === null) continue;
+          const job = JSON.parse(text) as BeaconJob;
+          job.due = Math.min(job.due, now);
+          adopted.push({ job, ctx: null, ownsContext: false });
+        }
+        if (adopted.length > 0) {
+          this.#o.logger.info({ host, beacons: adopted.length }, 'took over queued beacons of a stopped pipeline process');
+          this.enqueue(adopted);
+        }
+      }
+    } catch (error) {
+      this.#o.logger.warn({ err: messageOf(error) }, 'scanning the beacon queue failed; trying again later');
+    }
+  }
+}
