@@ -5,6 +5,7 @@
  * the cohort's alternates (or dropped). With shareable tokens nothing is minted:
  * each ad carries the prefetched token for its place in the pod.
  */
+import type { CapCheck } from '../ads/caps/cap-check.ts';
 import { decisionAd, type DecisionAd, type DecisionResponse } from '../ads/decision/decision-response.ts';
 import { capViewer, countCapped, type DecisionService } from '../ads/decision/decision-service.ts';
 import { assemblePod, type PodLimits } from '../ads/decision/pod.ts';
@@ -14,7 +15,7 @@ import type { BreakRecord, CohortPlan, PlannedAd } from './break-plan.ts';
 import { DEFAULT_COHORT } from './cohorts.ts';
 import { breakLimits } from './prefetch.ts';
 
-/** The pod every uncapped viewer of a cohort gets, built once per plan. */
+/** The pod every uncapped viewer of a cohort gets, built once per plan (shareable tokens only). */
 interface DefaultPod {
   readonly ads: readonly DecisionAd[];
   readonly durationMs: number;
@@ -55,7 +56,6 @@ export class HerdServer {
       maxAds: Math.min(breakLimit.maxAds, request.podMaxAds ?? Number.POSITIVE_INFINITY),
       maxDurationMs: Math.min(breakLimit.maxDurationMs, request.podMaxDurationMs ?? Number.POSITIVE_INFINITY),
     };
-    const caps = await this.#decisions.capsFor(request.device, [...plan.pod, ...plan.alternates], record.liveEventId);
     const base = {
       decisionId,
       playbackSessionId: request.playbackSessionId,
@@ -64,24 +64,32 @@ export class HerdServer {
       source: 'prefetched' as const,
       cohort: served,
     };
+    const mint = (ad: PlannedAd, sequence: number): Promise<string> | string =>
+      this.#shareTokens ? ad.tokens[sequence - 1]! : this.#decisions.mint(ad, ad.mid, sequence, record.breakId, request.playbackSessionId);
+    const sameLimits = limits.maxAds === breakLimit.maxAds && limits.maxDurationMs === breakLimit.maxDurationMs;
+    // The usual case, read cheaply: most viewers are at no cap for the pod's own ads, and
+    // then get the pod as prefetched; the alternates' counters are read only when needed.
+    if (sameLimits && showsWhole(plan.pod, await this.#decisions.capsFor(request.device, plan.pod, record.liveEventId))) {
+      if (this.#shareTokens) {
+        const prefetched = this.#defaultPod(plan);
+        return { ...base, durationMs: prefetched.durationMs, ads: prefetched.ads };
+      }
+      const ads = await Promise.all(plan.pod.map(async (ad, i) => decisionAd(ad, i + 1, await mint(ad, i + 1))));
+      return { ...base, durationMs: ads.reduce((sum, ad) => sum + ad.durationMs, 0), ads };
+    }
+    const caps = await this.#decisions.capsFor(request.device, [...plan.pod, ...plan.alternates], record.liveEventId);
     const pod = assemblePod(plan.pod, plan.alternates, limits, capViewer<PlannedAd>(caps));
     countCapped(pod, caps, this.#metrics);
-    if (this.#shareTokens && samePod(pod.ads, plan.pod)) {
-      // The usual case: this viewer gets the cohort's pod as prefetched.
-      const prefetched = this.#defaultPod(plan);
-      return { ...base, durationMs: prefetched.durationMs, ads: prefetched.ads };
-    }
-    const ads = await Promise.all(
-      pod.ads.map(async ({ item, sequence }) =>
-        decisionAd(item, sequence, this.#shareTokens ? item.tokens[sequence - 1]! : await this.#decisions.mint(item, item.mid, sequence, record.breakId, request.playbackSessionId)),
-      ),
-    );
+    const ads = await Promise.all(pod.ads.map(async ({ item, sequence }) => decisionAd(item, sequence, await mint(item, sequence))));
     return { ...base, durationMs: pod.durationMs, ads };
   }
 }
 
-function samePod(chosen: ReadonlyArray<{ readonly item: PlannedAd }>, planned: readonly PlannedAd[]): boolean {
-  if (chosen.length !== planned.length) return false;
-  for (let i = 0; i < chosen.length; i++) if (chosen[i]!.item !== planned[i]) return false;
+/** True when the viewer may see every ad of `pod`, counting each against the caps as it is shown. */
+function showsWhole(pod: readonly PlannedAd[], caps: CapCheck): boolean {
+  for (const ad of pod) {
+    if (caps.cappedBy(ad) !== null) return false;
+    caps.reserve(ad);
+  }
   return true;
 }
