@@ -163,7 +163,7 @@ export const CONFIG_SPEC = {
     }),
     capKeySecret: str({ default: '', secret: true, doc: 'HMAC key (base64, ≥ 32 bytes) hashing profile and device ids for caps; empty = generated into dataDir/keys (one machine only).' }),
     serverUserAgent: str({ default: 'Quartile/0.1 (server-side)', doc: 'User-Agent of Quartile\'s server-side requests (VAST fetches, beacons); the device\'s goes in X-Device-User-Agent.' }),
-    beaconTimeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one server-side beacon (Error URIs now, vendor pixels later).' }),
+    beaconTimeoutMs: int({ default: 2000, min: 50, max: 60_000, doc: 'Time allowed for one Error URI beacon fired by the Ads Manager (vendor pixels: pixels.timeoutMs).' }),
     maxInFlight: int({ default: 1000, min: 4, doc: 'Decisions in flight at full load: prefetch waits above 50%, VOD is shed above 80%, live breaks above 100%.' }),
     shedPrefetchLagMs: int({ default: 100, min: 1, doc: 'Event-loop lag above which break prefetch waits.' }),
     shedVodLagMs: int({ default: 200, min: 1, doc: 'Event-loop lag above which VOD decisions are shed with 503.' }),

@@ -56,7 +56,7 @@ function toDeviceMedia(file: MediaFile): DeviceMediaFile {
 }
 
 /** The files of `creative` a device plays, best first; empty when none. */
-export function playableMedia(creative: LinearCreative, mediaTypes: readonly string[]): MediaFile[] {
+function playableMedia(creative: LinearCreative, mediaTypes: readonly string[]): MediaFile[] {
   const rank = (file: MediaFile): number => (file.type === null ? -1 : mediaTypes.findIndex((t) => t.toLowerCase() === file.type!.toLowerCase()));
   return creative.mediaFiles
     .filter((file) => rank(file) >= 0 && file.apiFramework?.toUpperCase() !== 'VPAID')
@@ -64,7 +64,7 @@ export function playableMedia(creative: LinearCreative, mediaTypes: readonly str
 }
 
 /** The candidate made of `ad`, or why it cannot be played. */
-export function toCandidate(sourceId: string, ad: Ad, mediaTypes: readonly string[]): Candidate | FailedAd {
+function toCandidate(sourceId: string, ad: Ad, mediaTypes: readonly string[]): Candidate | FailedAd {
   const linears = ad.creatives.filter((c): c is LinearCreative => c.type === 'linear');
   if (linears.length === 0) {
     return { sourceId, ad, code: 201, reason: 'DECISION_NO_PLAYABLE_MEDIA', message: `Ad ${ad.id ?? '(no id)'} has no linear creative; a video pod needs one.` };

@@ -22,7 +22,6 @@ export interface SourceResult {
   readonly sourceId: string;
   readonly ads: readonly Ad[];
   readonly errors: readonly VastError[];
-  readonly elapsedMs: number;
 }
 
 /** Resolves every source; the results keep the sources' (priority) order. */
@@ -36,7 +35,6 @@ export async function resolveSources(
   return Promise.all(
     sources.map((source) =>
       limit(async (): Promise<SourceResult> => {
-        const started = performance.now();
         const timeoutMs = source.timeoutMs ?? options.sourceTimeoutMs;
         const result = await resolveVast(expandMacros(source.url, macros), {
           timeoutMs: Math.min(options.requestTimeoutMs, timeoutMs),
@@ -49,7 +47,7 @@ export async function resolveSources(
           macros,
           headers,
         });
-        return { sourceId: source.id, ads: result.ads, errors: result.errors, elapsedMs: performance.now() - started };
+        return { sourceId: source.id, ads: result.ads, errors: result.errors };
       }),
     ),
   );
