@@ -1,0 +1,220 @@
+/**
+ * `npm run bench -- sinks [--impressions N] [--rounds N] [--batch N]`: the two sinks of
+ * issue 7, on the embedded backends (memory state, embedded log, chDB).
+ *
+ * Beacons: impressions with 3 vendors each (3 impression URIs on 127.0.0.2, .3 and .4,
+ * with macros) go through `PixelsSink.write()` in pipeline-sized batches, and the run
+ * ends when every beacon is delivered to the vendor servers, which run in a second
+ * process (bench/sinks-vendor.ts). `beaconsPerSec` = beacons ÷ that time; it includes
+ * the durable queueing, the lease and ledger checks, macro expansion, the HTTP GETs
+ * and the outcome rows written to beacon_deliveries. Interleaved with each run, the
+ * HTTP floor: the same number of GETs to the same vendor servers straight through the
+ * beacon dispatcher (same undici pool, same headers, same concurrency), nothing else.
+ * `beaconsVsHttpFloor` = sink ÷ floor (medians); the machine's load moves both alike.
+ *
+ * ClickHouse: rows/s through `ClickHouseSink.write()` (row building, two inserts with
+ * deduplication tokens) against the raw insert floor of the same client
+ * (`warehouse.insert` of the same rows, prebuilt, no token), interleaved batch by
+ * batch in the same run. `clickhouseVsFloor` = floor rows/s ÷ sink rows/s (1.0 = no
+ * overhead; the goal is ≤ 1.5).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/load.ts';
+import { openBackends } from '../src/core/backends.ts';
+import type { EngineContext } from '../src/core/engine.ts';
+import { createMetrics } from '../src/telemetry/metrics.ts';
+import { silentLogger } from '../src/telemetry/logger.ts';
+import { RecordCodec } from '../src/transport/avro/record-codec.ts';
+import { TOPICS, topicSpecs } from '../src/transport/topics.ts';
+import { migrate } from '../src/warehouse/migrate.ts';
+import { PipelineEvent, type PipelineOutput } from '../src/pipeline/pipeline-event.ts';
+import type { AdMetadata } from '../src/ads/registry/ad-metadata.ts';
+import type { EnrichedAdEvent } from '../schemas/types.ts';
+import { PixelsSink } from '../sinks/pixels/sink.ts';
+import { BeaconDispatcher } from '../src/beacons/dispatcher.ts';
+import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
+import { adEventRow, billableRow } from '../sinks/clickhouse/rows.ts';
+import { sampleMetadata } from '../test/helpers/metadata.ts';
+import { median, round, say, type Figures } from './harness.ts';
+
+function flag(args: readonly string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+const HASH_KEYS = JSON.stringify([{ kid: 'h1', secret: Buffer.alloc(32, 9).toString('base64url'), createdAt: '2026-01-01' }]);
+
+function enriched(i: number, offset: number): EnrichedAdEvent {
+  const now = Date.now();
+  return {
+    eventId: randomUUID(), eventType: 'impression', playbackSessionId: `bench-${i}`, adInstanceId: `bench-${i}-1`, occurredAt: now, receivedAt: now, processedAt: now, skewMs: 0,
+    adPlayheadMs: 0, errorCode: null, metadataId: 'bench-mid', adId: 'ad-1', creativeId: 'cr-1', campaignId: 'cmp-bench', lineItemId: 'li-1', advertiserId: 'adv-1', podSequence: 1,
+    pricingModel: 'CPM', priceMicros: 25_000, currency: 'USD', deviceClass: 'ctv', osName: 'Roku', country: 'US', appName: 'bench', appVersion: '1', profileHash: `p${i % 5000}`,
+    deviceHash: '', ipHash: '', hashKeyId: 'h1', vendorIds: {}, consent: { gdprApplies: false, tcf: null, gpp: null, gppSid: [], limitAdTracking: false },
+    live: { liveEventId: 'bench-final', breakId: 'b1' }, source: { topic: TOPICS.raw, partition: i % 6, offset },
+  };
+}
+
+function output(e: EnrichedAdEvent, metadata: AdMetadata, routes: ReadonlyArray<'pixels' | 'warehouse' | 'billing'>): PipelineOutput {
+  const offset = String(e.source.offset);
+  const event = new PipelineEvent({
+    record: { topic: TOPICS.raw, partition: e.source.partition, offset, key: Buffer.from(e.playbackSessionId), value: Buffer.alloc(600, 1), timestamp: 0, headers: {} },
+    originTopic: TOPICS.raw,
+    originPartition: e.source.partition,
+    originOffset: offset,
+  });
+  event.enriched = e;
+  event.metadata = metadata;
+  event.inFlight = { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)', ifa: randomUUID(), ifaType: 'rida' };
+  event.routes = new Set(routes);
+  return { kind: 'event', event };
+}
+
+async function startVendors(): Promise<{ ports: number[]; stop: () => Promise<number> }> {
+  const file = fileURLToPath(new URL('./sinks-vendor.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const ports = (JSON.parse(String(first.value)) as { ports: number[] }).ports;
+  return {
+    ports,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const last = await iterator.next();
+      return last.done === true ? -1 : (JSON.parse(String(last.value)) as { hits: number }).hits;
+    },
+  };
+}
+
+async function context(dataDir: string, pixels: Record<string, unknown>): Promise<EngineContext> {
+  const config = loadConfig({ env: { QUARTILE_DATA_DIR: dataDir, QUARTILE_LOG_LEVEL: 'silent' }, overrides: { pipeline: { hashKeys: HASH_KEYS }, pixels } });
+  const logger = silentLogger();
+  const backends = await openBackends(config, logger, { eagerWarehouse: true });
+  await backends.transport.ensureTopics(topicSpecs(config.kafka));
+  await migrate(backends.warehouse);
+  return { config, role: 'pipeline', logger, metrics: createMetrics(), backends, codec: new RecordCodec({ registry: config.schemaRegistry }) };
+}
+
+/** One beacon run: `impressions` × 3 beacons through write() until all are delivered. */
+async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: number, batch: number, run: number): Promise<number> {
+  const sink = new PixelsSink(ctx);
+  const outputs = Array.from({ length: impressions }, (_, i) => output(enriched(i, run * 1_000_000 + i), metadata, ['pixels']));
+  const started = performance.now();
+  for (let i = 0; i < outputs.length; i += batch) {
+    const slice = outputs.slice(i, i + batch);
+    for (;;) {
+      const outcome = await sink.write(slice);
+      if (outcome.status === 'delivered') break;
+      await new Promise((r) => setTimeout(r, 5)); // backpressure: the runtime would wait too
+    }
+  }
+  while (Object.keys(sink.queueDepth()).length > 0) await new Promise((r) => setTimeout(r, 2));
+  const seconds = (performance.now() - started) / 1000;
+  await sink.close();
+  const delivered = await ctx.metrics.pixelBeacons.get();
+  const count = delivered.values.filter((v) => v.labels['outcome'] === 'delivered').reduce((n, v) => n + v.value, 0);
+  const rate = (impressions * 3) / seconds;
+  say(`  run ${run + 1}: ${impressions * 3} beacons in ${seconds.toFixed(2)} s = ${Math.round(rate)} beacons/s (delivered so far: ${count})`);
+  return rate;
+}
+
+export default async function sinks(args: readonly string[]): Promise<Figures> {
+  const impressions = flag(args, '--impressions', 10_000);
+  const rounds = flag(args, '--rounds', 8);
+  const batch = flag(args, '--batch', 500);
+  const dataDir = mkdtempSync(join(tmpdir(), 'quartile-bench-sinks-'));
+  const vendors = await startVendors();
+  const hosts = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+  const ctx = await context(dataDir, {
+    allowPrivateNetwork: true,
+    vendors: { '127.0.0.2': { name: 'dv', gvlId: 126 }, '127.0.0.3': { name: 'ias', gvlId: 278 }, '127.0.0.4': { name: 'nielsen', gvlId: null } },
+    concurrencyPerDomain: 64,
+    tpsPerDomain: 1_000_000,
+  });
+  try {
+    const metadata = sampleMetadata({
+      impressionUris: hosts.map((h, i) => `http://${h}:${vendors.ports[i]}/imp?ifa=[IFA]&ua=[DEVICEUA]&cb=[CACHEBUSTING]&ts=[TIMESTAMP]&ss=[SERVERSIDE]&gdpr=[GDPRCONSENT]`),
+      vendors: hosts,
+    });
+    say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in pid ${'child'}`);
+    const rates: number[] = [];
+    const floors: number[] = [];
+    const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true });
+    const floorRun = async (): Promise<number> => {
+      const n = impressions * 3;
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 64 * 3 }, async () => {
+        while (next < n) {
+          const i = next++;
+          await dispatcher.fire(`http://${hosts[i % 3]}:${vendors.ports[i % 3]}/imp?cb=${i}`, { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } });
+        }
+      }));
+      const rate = n / ((performance.now() - t0) / 1000);
+      say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
+      return rate;
+    };
+    await floorRun(); // warm-up: connections, JIT
+    for (let run = 0; run < 3; run++) {
+      floors.push(await floorRun());
+      rates.push(await beaconRun(ctx, metadata, impressions, batch, run));
+    }
+    const beaconsPerSec = median(rates);
+    const httpFloorPerSec = median(floors);
+    const hits = await vendors.stop();
+    say(`  vendor servers counted ${hits} hits (expected ${impressions * 3 * 7})`);
+
+    // ClickHouse: the sink against the raw insert of the same rows, interleaved.
+    const warehouse = ctx.backends.warehouse;
+    const sink = new ClickHouseSink(warehouse);
+    const chBatch = 1000;
+    let offset = 10_000_000;
+    const next = (): PipelineOutput[] => Array.from({ length: chBatch }, (_, i) => output(enriched(i, offset++), metadata, ['warehouse', 'billing']));
+    const sinkTimes: number[] = [];
+    const floorTimes: number[] = [];
+    for (let r = 0; r < rounds + 1; r++) {
+      const forSink = next();
+      const forFloor = next().map((o) => (o.kind === 'event' ? o.event.enriched! : null)).filter((e): e is EnrichedAdEvent => e !== null);
+      const events = forFloor.map(adEventRow);
+      const billing = forFloor.map(billableRow);
+      const order = r % 2 === 0 ? ['sink', 'floor'] : ['floor', 'sink'];
+      for (const who of order) {
+        const t0 = performance.now();
+        if (who === 'sink') {
+          const outcome = await sink.write(forSink);
+          if (outcome.status !== 'delivered') throw new Error(`ClickHouse sink: ${JSON.stringify(outcome)}`);
+        } else {
+          await warehouse.insert('ad_events', events);
+          await warehouse.insert('billable_impressions', billing);
+        }
+        const ms = performance.now() - t0;
+        if (r > 0) (who === 'sink' ? sinkTimes : floorTimes).push(ms); // round 0 warms up
+      }
+    }
+    const rowsPerCall = chBatch * 2;
+    const sinkRowsPerSec = (rowsPerCall * 1000) / median(sinkTimes);
+    const floorRowsPerSec = (rowsPerCall * 1000) / median(floorTimes);
+    const clickhouseVsFloor = floorRowsPerSec / sinkRowsPerSec;
+    say(`clickhouse: sink ${Math.round(sinkRowsPerSec)} rows/s, raw insert floor ${Math.round(floorRowsPerSec)} rows/s (median of ${rounds} interleaved batches of ${rowsPerCall} rows) → ${clickhouseVsFloor.toFixed(2)}×`);
+    return {
+      beaconsPerSec: Math.round(beaconsPerSec),
+      beaconRuns: rates.map((r) => Math.round(r)).join(' '),
+      httpFloorPerSec: Math.round(httpFloorPerSec),
+      beaconsVsHttpFloor: round(beaconsPerSec / httpFloorPerSec, 3),
+      clickhouseSinkRowsPerSec: Math.round(sinkRowsPerSec),
+      clickhouseFloorRowsPerSec: Math.round(floorRowsPerSec),
+      clickhouseVsFloor: round(clickhouseVsFloor, 3),
+    };
+  } finally {
+    await ctx.backends.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
