@@ -62,6 +62,7 @@ export const CONFIG_SPEC = {
   kafka: {
     brokers: list({ default: [], doc: 'Kafka bootstrap brokers (host:port). Empty = the embedded in-process log.' }),
     clientId: str({ default: 'quartile', doc: 'Kafka client id, visible in broker logs and quotas.' }),
+    topicPrefix: str({ default: '', doc: 'Prefix on every topic name (e.g. "staging."), so deployments can share a Kafka cluster.' }),
     partitions: int({ default: 6, min: 1, max: 1024, doc: 'Partitions for topics Quartile creates (raw events, enriched, sessions…).' }),
     replicationFactor: int({ default: 1, min: 1, max: 16, doc: 'Replication factor for topics Quartile creates.' }),
     connectionTimeoutMs: int({ default: 3_000, min: 100, doc: 'Kafka connection timeout.' }),

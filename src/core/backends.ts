@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { EmbeddedTransport } from '../transport/embedded/embedded-transport.ts';
 import { KafkaTransport } from '../transport/kafka/kafka-transport.ts';
 import type { Transport } from '../transport/transport.ts';
+import { PrefixedTransport } from '../transport/prefixed-transport.ts';
 import { MemoryStateStore } from '../state/memory-state.ts';
 import { RedisStateStore } from '../state/redis-state.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -27,6 +28,11 @@ export interface Backends {
 
 /** The transport for this config. */
 export function openTransport(config: QuartileConfig, logger: Logger): Transport {
+  const transport = openBareTransport(config, logger);
+  return config.kafka.topicPrefix === '' ? transport : new PrefixedTransport(transport, config.kafka.topicPrefix);
+}
+
+function openBareTransport(config: QuartileConfig, logger: Logger): Transport {
   if (config.kafka.brokers.length === 0) return new EmbeddedTransport();
   return new KafkaTransport({
     brokers: config.kafka.brokers,

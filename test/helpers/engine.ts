@@ -47,7 +47,9 @@ export function backendSets(): BackendSet[] {
             QUARTILE_KAFKA_BROKERS: kafka.url!,
             QUARTILE_SCHEMA_REGISTRY_URL: registry.url!,
             QUARTILE_REDIS_URL: redis.url!,
-            // Each test run gets its own key space and database on the shared services.
+            // Each test file gets its own topics and key space on the shared services,
+            // so a pipeline here never chews through other files' (or runs') events.
+            QUARTILE_KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
             QUARTILE_REDIS_KEY_PREFIX: `${uniqueName('t')}:`,
             QUARTILE_CLICKHOUSE_DATABASE: uniqueName('t').replace(/-/g, '_'),
           },
