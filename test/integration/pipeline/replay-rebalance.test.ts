@@ -15,6 +15,7 @@ import { backendSets, keyedBy, readTopic, type TestEngine } from '../../helpers/
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { plain } from '../../helpers/events.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { migrate } from '../../../src/warehouse/migrate.ts';
 import { loadCapKey, parseCapRules, profileKeyOf, readCapCounts } from '../../../src/ads/caps/index.ts';
 
 /** The transport as a process that dies right after its sinks acknowledged: commits never land. */
@@ -49,6 +50,9 @@ for (const set of backendSets()) {
         { ads: { capRules: [{ scope: 'campaign', max: 100, window: '24h' }, { scope: 'creative', max: 100, window: 'day' }, { scope: 'campaign', max: 100, window: 'live-event' }] } },
         'collector',
       );
+      // The pipeline members below are started by hand in a collector engine, which does
+      // not migrate: give their ClickHouse sink its tables, as `quartile migrate` would.
+      await migrate(t.engine.context.backends.warehouse);
     });
     after(() => t.stop());
     const ctx = (): EngineContext => t.engine.context;
