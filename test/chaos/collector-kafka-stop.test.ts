@@ -78,7 +78,8 @@ describe('collector when Kafka is stopped and started again', { skip, timeout: 4
   const set: BackendSet = {
     name: 'real',
     skip: false,
-    env: skip ? {} : { QUARTILE_KAFKA_BROKERS: broker.url!, QUARTILE_SCHEMA_REGISTRY_URL: registry.url! },
+    // Topics of its own on the shared broker, so the read-back scans only this run's events.
+    env: skip ? {} : { QUARTILE_KAFKA_BROKERS: broker.url!, QUARTILE_SCHEMA_REGISTRY_URL: registry.url!, QUARTILE_KAFKA_TOPIC_PREFIX: `${uniqueName('chaos')}.` },
   };
   let t: TestEngine;
   before(async () => {
