@@ -4,13 +4,13 @@
  *   no lost event and no doubled effect (sessions keep their counts and version);
  * - a rebalance while sessions are open hands them over intact.
  */
+import { crashingBeforeCommit } from '../../helpers/crashing-transport.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '../../../src/transport/topics.ts';
 import { PipelineComponent } from '../../../src/pipeline/pipeline-component.ts';
 import type { EngineContext } from '../../../src/core/engine.ts';
-import type { Consumer, Transport } from '../../../src/transport/transport.ts';
 import { backendSets, keyedBy, readTopic, type TestEngine } from '../../helpers/engine.ts';
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { plain } from '../../helpers/events.ts';
@@ -18,27 +18,6 @@ import { waitFor } from '../../helpers/wait.ts';
 import { migrate } from '../../../src/warehouse/migrate.ts';
 import { loadCapKey, parseCapRules, profileKeyOf, readCapCounts } from '../../../src/ads/caps/index.ts';
 
-/** The transport as a process that dies right after its sinks acknowledged: commits never land. */
-function crashingBeforeCommit(transport: Transport): Transport {
-  return new Proxy(transport, {
-    get(target, prop, receiver) {
-      if (prop === 'createConsumer') {
-        return (...args: Parameters<Transport['createConsumer']>): Consumer => {
-          const consumer = target.createConsumer(...args);
-          return new Proxy(consumer, {
-            get(c, p) {
-              if (p === 'commit') return async () => {};
-              const value = Reflect.get(c, p, c) as unknown;
-              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
-            },
-          });
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 for (const set of backendSets()) {
   describe(`replay and rebalance on ${set.name} backends`, { skip: set.skip, timeout: 240_000 }, () => {

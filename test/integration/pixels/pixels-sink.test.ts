@@ -12,6 +12,7 @@
  * resume, a slow vendor not holding the partition, and no raw IP or user agent in the
  * queued state.
  */
+import { crashingBeforeCommit } from '../../helpers/crashing-transport.ts';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,7 @@ import type { EngineContext } from '../../../src/core/engine.ts';
 import { PipelineComponent } from '../../../src/pipeline/pipeline-component.ts';
 import { replayDeadLetters } from '../../../src/pipeline/dead-letter-tools.ts';
 import { TOPICS } from '../../../src/transport/topics.ts';
-import type { Consumer, Transport } from '../../../src/transport/transport.ts';
+import type { Transport } from '../../../src/transport/transport.ts';
 import type { DeadLetter } from '../../../schemas/types.ts';
 import { loadHashKey } from '../../../processors/hash/hash-keys.ts';
 import { vendorScopedIfa } from '../../../sinks/pixels/event-context.ts';
@@ -37,27 +38,6 @@ const VENDORS = {
   '127.0.0.3': { name: 'ias', gvlId: 278 },
 } as const;
 
-/** The transport of a process that dies right after its sinks acknowledged: commits never land. */
-function crashingBeforeCommit(transport: Transport): Transport {
-  return new Proxy(transport, {
-    get(target, prop, receiver) {
-      if (prop === 'createConsumer') {
-        return (...args: Parameters<Transport['createConsumer']>): Consumer => {
-          const consumer = target.createConsumer(...args);
-          return new Proxy(consumer, {
-            get(c, p) {
-              if (p === 'commit') return async () => {};
-              const value = Reflect.get(c, p, c) as unknown;
-              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
-            },
-          });
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 interface Row {
   event_id: string;
