@@ -8,5 +8,7 @@ import { vastCommand } from './vast.ts';
 import { keysCommand } from './keys.ts';
 import { tokenCommand } from './token.ts';
 import { dlqCommand } from './dlq.ts';
+import { simulateCommand } from './simulate.ts';
+import { reconcileCommand } from './reconcile.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand, simulateCommand, reconcileCommand];

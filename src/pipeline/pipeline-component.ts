@@ -31,6 +31,7 @@ import { PixelsSink } from '../../sinks/pixels/sink.ts';
 import { deadLetterFor } from './dead-letter.ts';
 import type { Processor } from './processor.ts';
 import { PipelineRuntime } from './runtime.ts';
+import { registerObservationRoute } from '../simulate/observation-route.ts';
 import type { Sink } from './sink.ts';
 
 /** Extra sinks and processors other parts of Quartile plug in (the pixels sink). */
@@ -124,6 +125,7 @@ export class PipelineComponent implements Component {
   /** Operator routes for the dead-letter topic (admin token required). */
   routes(app: FastifyInstance): void {
     const { config, backends, codec, logger } = this.#ctx;
+    registerObservationRoute(app, this.#ctx);
     app.get('/v1/admin/dlq', async (request, reply) => {
       if (requireAdmin(config.admin.token, request, reply) === undefined) return reply;
       const since = parseSince((request.query as { since?: string }).since);

@@ -1,0 +1,73 @@
+/**
+ * Waiting for the engine to finish a simulation: poll what it produced until it
+ * matches the ground truth, or until nothing has changed for a while, or a deadline.
+ * The dead-letter and rejected topics are read only once the rest matches (reading a
+ * topic from its start is the slow part).
+ */
+import type { LiveEventRun } from './live-event.ts';
+import type { Observation } from './observation.ts';
+import { reconcile, type ReconcileReport } from './reconcile.ts';
+import type { BeaconGrid } from './beacon-grid.ts';
+
+/** Reads the engine's observation of a live event. */
+export type Observe = (liveEventId: string, sinceMs: number, topics: boolean) => Promise<Observation>;
+
+export interface DrainResult {
+  readonly report: ReconcileReport;
+  readonly observation: Observation;
+  /** From the first break's start to the newest billable row, in seconds. */
+  readonly drainSeconds: number;
+  /** True when the deadline or the stall limit ended the wait. */
+  readonly gaveUp: boolean;
+}
+
+export interface DrainOptions {
+  /** Give up this long after the last event was sent. Default 5 min. */
+  readonly timeoutMs?: number;
+  /** Give up when nothing changed for this long. Default 90 s. */
+  readonly stallMs?: number;
+  readonly onPoll?: (report: ReconcileReport) => void;
+}
+
+const fingerprint = (r: ReconcileReport): string => JSON.stringify([r.observed, r.missing]);
+
+export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'liveEventId' | 'truth' | 'firstBreakAt' | 'lastEventAt'>, hits: BeaconGrid, observe: Observe, options: DrainOptions = {}): Promise<DrainResult> {
+  const deadline = run.lastEventAt + (options.timeoutMs ?? 300_000);
+  const since = run.firstBreakAt - 60_000;
+  let last = '';
+  let changedAt = Date.now();
+  for (;;) {
+    let observation: Observation | undefined;
+    let report: ReconcileReport | undefined;
+    try {
+      observation = await observe(run.liveEventId, since, false);
+      report = reconcile(run.truth, observation, hits, run.runKey);
+    } catch {
+      // The engine is restarting or its warehouse is down: keep waiting.
+    }
+    if (report !== undefined && observation !== undefined) {
+      options.onPoll?.(report);
+      const settled = report.missing.billable === 0 && report.missing.sessions === 0 && report.missing.beacons === 0;
+      const stalled = Date.now() - changedAt > (options.stallMs ?? 90_000);
+      const late = Date.now() > deadline;
+      if (settled || stalled || late) {
+        const full = await observe(run.liveEventId, since, true).catch(() => undefined);
+        if (full !== undefined) {
+          const final = reconcile(run.truth, full, hits, run.runKey);
+          if (final.ok || stalled || late) {
+            const drainSeconds = full.lastBilledAt > 0 ? Math.max(0, (full.lastBilledAt - run.firstBreakAt) / 1000) : 0;
+            return { report: final, observation: full, drainSeconds, gaveUp: !final.ok };
+          }
+        }
+      }
+      const print = fingerprint(report);
+      if (print !== last) {
+        last = print;
+        changedAt = Date.now();
+      }
+    } else if (Date.now() > deadline) {
+      throw new Error('the engine did not answer for its observation of the live event before the deadline');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

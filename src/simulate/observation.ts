@@ -1,0 +1,95 @@
+/**
+ * What the engine produced for one simulated live event, read from its warehouse and
+ * topics: billed impressions, ad sessions, beacon outcomes other than delivered, dead
+ * letters and rejected events. The pipeline role serves it to the simulator at
+ * GET /v1/admin/live-events/:id/observation, so a simulator needs no warehouse access.
+ */
+import type { Transport } from '../transport/transport.ts';
+import type { RecordCodec } from '../transport/avro/record-codec.ts';
+import { readToEnd } from '../transport/read-to-end.ts';
+import { TOPICS } from '../transport/topics.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+
+export interface Observation {
+  /** Event ids in billable_impressions FINAL for the live event. */
+  readonly billable: readonly string[];
+  /** Rows before ReplacingMergeTree merges them (retried or replayed inserts show here). */
+  readonly billableRowsUnmerged: number;
+  /** When the newest billable row was written (epoch ms), 0 when none. */
+  readonly lastBilledAt: number;
+  readonly sessions: { readonly total: number; readonly completed: number; readonly skipped: number };
+  /** Beacon outcomes other than delivered, since the simulation started. */
+  readonly beaconProblems: ReadonlyArray<{ readonly eventId: string; readonly vendor: string; readonly outcome: string; readonly reason: string }>;
+  /** Dead letters and rejected events since the simulation started (only when asked for). */
+  readonly deadLetters: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
+  readonly rejected: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
+}
+
+const LIVE_EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Whether `id` is a live event id the observation query accepts. */
+export function isObservableLiveEventId(id: string): boolean {
+  return LIVE_EVENT_ID.test(id);
+}
+
+/** Reads the observation. `topics` also reads the dead-letter and rejected topics (slower). */
+export async function observeLiveEvent(
+  backends: { readonly warehouse: Warehouse; readonly transport: Transport },
+  codec: RecordCodec,
+  liveEventId: string,
+  sinceMs: number,
+  topics: boolean,
+): Promise<Observation> {
+  if (!isObservableLiveEventId(liveEventId)) throw new Error(`"${liveEventId}" is not a live event id`);
+  const { warehouse } = backends;
+  const db = warehouse.database;
+  const since = `fromUnixTimestamp64Milli(${Math.floor(sinceMs)})`;
+  const [billable, unmerged, sessions, problems] = await Promise.all([
+    warehouse.query<{ id: string }>(`SELECT toString(event_id) AS id FROM ${db}.billable_impressions FINAL WHERE live_event_id = '${liveEventId}'`),
+    warehouse.query<{ n: string; last: string }>(
+      `SELECT count() AS n, toString(toUnixTimestamp64Milli(max(processed_at))) AS last FROM ${db}.billable_impressions WHERE live_event_id = '${liveEventId}'`,
+    ),
+    warehouse.query<{ total: string; completed: string; skipped: string }>(
+      `SELECT count() AS total, sum(completed) AS completed, sum(skipped) AS skipped FROM ${db}.ad_sessions FINAL WHERE live_event_id = '${liveEventId}'`,
+    ),
+    warehouse.query<{ eventId: string; vendor: string; outcome: string; reason: string }>(
+      `SELECT toString(event_id) AS eventId, toString(vendor) AS vendor, toString(outcome) AS outcome, toString(reason) AS reason FROM ${db}.beacon_deliveries FINAL WHERE completed_at >= ${since} AND outcome != 'delivered'`,
+    ),
+  ]);
+  const deadLetters: Array<{ eventId: string; code: string }> = [];
+  const rejected: Array<{ eventId: string; code: string }> = [];
+  if (topics) {
+    await readToEnd(backends.transport, TOPICS.deadLetter, async (record) => {
+      if (record.value === null) return;
+      const letter = await codec.decode(TOPICS.deadLetter, record.value);
+      if (letter.deadLetteredAt >= sinceMs && letter.eventId !== null) deadLetters.push({ eventId: letter.eventId, code: letter.code });
+    });
+    await readToEnd(backends.transport, TOPICS.rejected, async (record) => {
+      if (record.value === null) return;
+      const refused = await codec.decode(TOPICS.rejected, record.value);
+      if (refused.rejectedAt < sinceMs) return;
+      const eventId = eventIdOfRaw(refused.raw);
+      if (eventId !== undefined) rejected.push({ eventId, code: refused.code });
+    });
+  }
+  const head = unmerged[0];
+  const s = sessions[0];
+  return {
+    billable: billable.map((r) => r.id),
+    billableRowsUnmerged: Number(head?.n ?? 0),
+    lastBilledAt: Number(head?.last ?? 0),
+    sessions: { total: Number(s?.total ?? 0), completed: Number(s?.completed ?? 0), skipped: Number(s?.skipped ?? 0) },
+    beaconProblems: problems,
+    deadLetters,
+    rejected,
+  };
+}
+
+function eventIdOfRaw(raw: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(raw.toString('utf8')) as { eventId?: unknown };
+    return typeof parsed.eventId === 'string' ? parsed.eventId : undefined;
+  } catch {
+    return undefined;
+  }
+}
