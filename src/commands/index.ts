@@ -10,5 +10,6 @@ import { tokenCommand } from './token.ts';
 import { dlqCommand } from './dlq.ts';
 import { simulateCommand } from './simulate.ts';
 import { reconcileCommand } from './reconcile.ts';
+import { warehouseCommand } from './warehouse.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand, simulateCommand, reconcileCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand, simulateCommand, reconcileCommand, warehouseCommand];

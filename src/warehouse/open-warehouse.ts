@@ -43,9 +43,17 @@ async function openServer(options: WarehouseOptions): Promise<Warehouse> {
   return warehouse;
 }
 
-async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
-  const database = assertIdentifier(options.database);
-  const path = resolve(options.chdbPath);
+/** A chDB session on a data directory, locked to this process. */
+export interface ChdbSession {
+  readonly connection: import('chdb/connection').ChdbConnection;
+  readonly path: string;
+  /** Releases the data directory lock (after closing the connection). */
+  readonly unlock: () => void;
+}
+
+/** Opens chDB on `chdbPath`, taking Quartile's lock on the directory. */
+export async function openChdbSession(chdbPath: string): Promise<ChdbSession> {
+  const path = resolve(chdbPath);
   let chdb: typeof import('chdb/connection');
   try {
     chdb = await import('chdb/connection');
@@ -58,9 +66,8 @@ async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
   }
   mkdirSync(path, { recursive: true });
   const unlock = lockDataDir(path);
-  let connection;
   try {
-    connection = chdb.createChdbConnection({ path });
+    return { connection: chdb.createChdbConnection({ path }), path, unlock };
   } catch (cause) {
     unlock();
     const text = `${messageOf(cause)} ${messageOf((cause as { cause?: unknown }).cause ?? '')}`;
@@ -73,6 +80,11 @@ async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
     }
     throw new QuartileError('WAREHOUSE_UNAVAILABLE', `Cannot open chDB in ${path}: ${text}`, { cause });
   }
+}
+
+async function openChdb(options: WarehouseOptions): Promise<Warehouse> {
+  const database = assertIdentifier(options.database);
+  const { connection, unlock } = await openChdbSession(options.chdbPath);
   // chdb bundles its own copy of @clickhouse/client-common's types; the runtime
   // contract is the same, the declarations are nominally different.
   type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;

@@ -5,26 +5,46 @@
  * Debian's clickhouse-server is 18.16 (2018): no query parameters, no
  * insert_deduplication_token. With it the suite runs the HTTP-transport smoke subset;
  * the full suite runs on chDB. A server of 22.x or later runs the full suite.
+ * `quartile warehouse serve` (chDB shared over ClickHouse's HTTP interface) runs the
+ * full suite too, in a child process, as the processes of one machine use it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openWarehouse } from '../../../src/warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../../src/warehouse/warehouse.ts';
 import { isQuartileError } from '../../../src/core/errors.ts';
 import { service } from '../../helpers/services.ts';
 import { uniqueName } from '../../helpers/wait.ts';
+import { CLI } from '../../helpers/engine-process.ts';
 
 const clickhouse = service('clickhouse');
 const chdbDir = mkdtempSync(join(tmpdir(), 'quartile-chdb-'));
 
 const backends = [
-  { name: 'chdb', skip: false as string | false, url: '' },
-  { name: 'clickhouse server', skip: clickhouse.skip, url: clickhouse.url ?? '' },
+  { name: 'chdb', skip: false as string | false, url: '', serve: false },
+  { name: 'clickhouse server', skip: clickhouse.skip, url: clickhouse.url ?? '', serve: false },
+  { name: 'chdb over quartile warehouse serve', skip: false as string | false, url: '', serve: true },
 ];
+
+/** Starts `quartile warehouse serve` on a free port in its own data directory. */
+async function startWarehouseServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_DATA_DIR: dataDir };
+  const child = spawn(process.execPath, [CLI, 'warehouse', 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`quartile warehouse serve exited with ${code}: ${output}`)));
+  });
+  return { url, child };
+}
 
 async function serverMajor(warehouse: Warehouse): Promise<number> {
   const [row] = await warehouse.query<{ v: string }>('SELECT version() AS v');
@@ -39,9 +59,17 @@ for (const backend of backends) {
     let modern = true;
     const database = uniqueName('contract').replace(/-/g, '_');
 
+    let server: ChildProcess | undefined;
+
     before(async () => {
+      let url = backend.url;
+      if (backend.serve) {
+        const started = await startWarehouseServer(join(chdbDir, 'served'));
+        url = started.url;
+        server = started.child;
+      }
       warehouse = await openWarehouse({
-        url: backend.url,
+        url,
         database,
         username: 'default',
         password: '',
@@ -53,6 +81,7 @@ for (const backend of backends) {
     after(async () => {
       await warehouse.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
       await warehouse.close();
+      server?.kill('SIGTERM');
     });
 
     it('answers a ping and creates its database', async () => {
