@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs Quartile's test suites with Node's own test runner (through tsx for TypeScript).
-//   node scripts/test.mjs [unit|integration|e2e|browser|chaos …] [--grep TEXT]
+//   node scripts/test.mjs [unit|integration|e2e|browser|chaos …] [--grep TEXT] [--name PATTERN]
+// --grep picks files whose path contains TEXT; --name runs only tests whose name matches PATTERN.
 // Without suite names it runs unit, integration and e2e. Node 20 has no glob support
 // in `--test`, so the file list is gathered here.
 // The chaos suite stops and restarts the shared services (ci/services), so it never
@@ -14,8 +15,10 @@ const root = new URL('..', import.meta.url).pathname;
 const argv = process.argv.slice(2);
 const suites = [];
 let grep;
+let name;
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--grep') grep = argv[++i];
+  else if (argv[i] === '--name') name = argv[++i];
   else suites.push(argv[i]);
 }
 const chosen = suites.length > 0 ? suites : ['unit', 'integration', 'e2e'];
@@ -44,7 +47,7 @@ const concurrency = chosen.includes('chaos') ? '1' : (process.env.QUARTILE_TEST_
 console.log(`Running ${files.length} test files (${chosen.join(', ')}); services: ${process.env.QUARTILE_TEST_SERVICES ?? 'auto'}; concurrency ${concurrency}`);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative(root, f))],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...(name === undefined ? [] : [`--test-name-pattern=${name}`]), ...files.map((f) => relative(root, f))],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -1,0 +1,180 @@
+/**
+ * A Quartile deployment of one machine for the chaos suite, every part its own OS
+ * process as in production: the embedded warehouse served by `quartile warehouse
+ * serve`, a collector, an Ads Manager and one or more pipelines, on the real Kafka,
+ * schema registry and Redis of ci/services. Any part can be killed (-9) and started
+ * again on the same port, so the simulator keeps talking to the same URLs.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { generateJwk } from '../../src/ads/tokens/keyring.ts';
+import { simulationEngineConfig } from '../../src/simulate/world.ts';
+import { CLI, REPO_ROOT, startEngineProcess, type EngineProcess } from './engine-process.ts';
+import { service } from './services.ts';
+import { uniqueName, waitFor } from './wait.ts';
+
+const CI_SERVICES = fileURLToPath(new URL('../../ci/services', import.meta.url));
+const execFileAsync = promisify(execFile);
+
+/** Restarts a shared service of ci/services (kafka, redis…). */
+export async function restartService(name: 'kafka' | 'redis' | 'registry'): Promise<void> {
+  await execFileAsync(CI_SERVICES, ['restart', name], { timeout: 240_000 });
+}
+
+/** Whether the real services the chaos suite needs are set (QUARTILE_TEST_SERVICES decides what a missing one means). */
+export function chaosSkip(): string | false {
+  return [service('kafka'), service('schemaRegistry'), service('redis')].find((s) => s.skip)?.skip ?? false;
+}
+
+type Role = 'collector' | 'ads-manager' | 'pipeline' | 'warehouse';
+
+/** One running part. */
+export interface Part {
+  readonly role: Role;
+  readonly url: string;
+  readonly port: number;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  alive(): boolean;
+}
+
+export interface ChaosCluster {
+  readonly adminToken: string;
+  readonly adServerPort: number;
+  readonly collector: Part;
+  readonly adsManager: Part;
+  readonly pipelines: readonly Part[];
+  /** The warehouse server process. */
+  readonly warehouse: Part;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `quartile warehouse serve` on `port`; resolves once it answers /ping. */
+async function startWarehouseProcess(dataDir: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'warehouse', 'serve', '--port', String(port)], { cwd: REPO_ROOT, env: { ...env, QUARTILE_DATA_DIR: dataDir }, stdio: 'ignore' });
+  await waitFor('the warehouse server', async () => (await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.ok === true, 60_000, 200);
+  return child;
+}
+
+function processPart(role: Role, start: (port: number) => Promise<{ url: string; kill: (signal: NodeJS.Signals) => Promise<unknown>; alive: () => boolean }>, port: number): Promise<Part> {
+  let current: Awaited<ReturnType<typeof start>>;
+  const part: Part = {
+    role,
+    port,
+    get url() {
+      return current.url;
+    },
+    kill: async (signal = 'SIGKILL') => {
+      await current.kill(signal);
+    },
+    restart: async () => {
+      current = await start(port);
+    },
+    alive: () => current.alive(),
+  };
+  return start(port).then((c) => {
+    current = c;
+    return part;
+  });
+}
+
+/** Options of a cluster. */
+export interface ClusterOptions {
+  readonly pipelines?: number;
+  /** Extra config for every engine process (merged over the simulation's). */
+  readonly config?: Record<string, unknown>;
+}
+
+/** Starts a cluster with topics, keys and tables of its own. */
+export async function startChaosCluster(options: ClusterOptions = {}): Promise<ChaosCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'quartile-chaos-'));
+  const adServerPort = await freePort();
+  const adminToken = randomBytes(16).toString('hex');
+  const secret = (): string => randomBytes(32).toString('base64');
+  const base = simulationEngineConfig(`http://127.0.0.1:${adServerPort}/vast?brk=[QUARTILE_BREAK_ID]`);
+  const config = {
+    ...base,
+    ...options.config,
+    ads: { ...(base['ads'] as object), capKeySecret: secret() },
+    pixels: { ...(base['pixels'] as object), queueKey: secret(), retryBaseMs: 200, retryMaxDelayMs: 3000, breakerCooldownMs: 1000, ...((options.config?.['pixels'] as object) ?? {}) },
+    pipeline: { ...(base['pipeline'] as object), hashKeys: JSON.stringify([{ kid: 'h1', secret: randomBytes(32).toString('base64url'), createdAt: '2026-01-01T00:00:00Z' }]), ...((options.config?.['pipeline'] as object) ?? {}) },
+    tokens: { jwks: JSON.stringify({ keys: [generateJwk('k1', Date.now())] }) },
+    admin: { token: adminToken },
+  };
+  const configFile = join(dir, 'quartile.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))) as Record<string, string>;
+  const warehousePort = await freePort();
+  const env: Record<string, string> = {
+    ...clean,
+    QUARTILE_CONFIG: configFile,
+    QUARTILE_KAFKA_BROKERS: service('kafka').url!,
+    QUARTILE_SCHEMA_REGISTRY_URL: service('schemaRegistry').url!,
+    QUARTILE_REDIS_URL: service('redis').url!,
+    QUARTILE_KAFKA_TOPIC_PREFIX: `${uniqueName('chaos')}.`,
+    QUARTILE_REDIS_KEY_PREFIX: `${uniqueName('chaos')}:`,
+    QUARTILE_CLICKHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
+    QUARTILE_CLICKHOUSE_DATABASE: uniqueName('chaos').replace(/-/g, '_'),
+  };
+  const warehouseDir = join(dir, 'warehouse');
+  const warehouse = await processPart('warehouse', async (port) => {
+    const child = await startWarehouseProcess(warehouseDir, port, clean);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      kill: async (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        await exited;
+      },
+      alive: () => child.exitCode === null && child.signalCode === null,
+    };
+  }, warehousePort);
+  const engine = (role: Role) => async (port: number) => {
+    const p: EngineProcess = await startEngineProcess(['--role', role, '--port', String(port)], { ...env, QUARTILE_HTTP_PORT: String(port), QUARTILE_DATA_DIR: join(dir, `${role}-${port}`) });
+    await waitFor(`${role} ready`, async () => (await fetch(`${p.url}/readyz`).catch(() => undefined))?.ok === true, 120_000, 250);
+    return { url: p.url, kill: (signal: NodeJS.Signals) => p.stop(signal), alive: () => p.child.exitCode === null && p.child.signalCode === null };
+  };
+  const parts: Part[] = [];
+  try {
+    const pipelines: Part[] = [];
+    for (let i = 0; i < (options.pipelines ?? 1); i++) pipelines.push(await processPart('pipeline', engine('pipeline'), await freePort()));
+    parts.push(...pipelines);
+    const collector = await processPart('collector', engine('collector'), await freePort());
+    parts.push(collector);
+    const adsManager = await processPart('ads-manager', engine('ads-manager'), await freePort());
+    parts.push(adsManager);
+    return {
+      adminToken,
+      adServerPort,
+      collector,
+      adsManager,
+      pipelines,
+      warehouse,
+      async stop() {
+        for (const p of [collector, adsManager, ...pipelines]) if (p.alive()) await p.kill('SIGTERM').catch(() => {});
+        if (warehouse.alive()) await warehouse.kill('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const p of parts) await p.kill('SIGKILL').catch(() => {});
+    await warehouse.kill('SIGKILL');
+    throw error;
+  }
+}
