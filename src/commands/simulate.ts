@@ -131,7 +131,7 @@ export const simulateCommand: Command = {
     if (engineUrl !== undefined && flags['embedded'] === true) throw new UsageError('Choose one of --engine URL and --embedded.');
     let target: EngineTarget;
     if (engineUrl === undefined) {
-      target = { kind: 'in-process', configFile: values.config, logger: createLogger({ level: 'warn', destination: io.stderr }) };
+      target = { kind: 'in-process', configFile: values.config, logger: createLogger({ level: 'warn', destination: io.stderr }), port: config.http.port };
     } else {
       if (config.admin.token === '') throw new UsageError('Set QUARTILE_ADMIN_TOKEN to the engine’s admin token: the simulator reads what the engine produced through its operator API.');
       target = {
@@ -145,7 +145,13 @@ export const simulateCommand: Command = {
     }
     const drainTimeout = flags['drain-timeout'] === undefined ? 300 : numberFlag('drain-timeout', String(flags['drain-timeout']));
     io.stderr.write(`Simulating a live event: ${sim.viewers} viewers, ${sim.breaks} breaks of ${sim.podSize} ads, seed ${sim.seed}${target.kind === 'in-process' ? ', on an engine in this process' : ` against ${engineUrl}`}\n`);
-    const outcome = await runSimulation(sim, target, { view: new ProgressView(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }), drainTimeoutMs: drainTimeout * 1000 });
+    const outcome = await runSimulation(sim, target, {
+      view: new ProgressView(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }),
+      drainTimeoutMs: drainTimeout * 1000,
+      onStarted: (_world, engine) => {
+        if (engine !== undefined) io.stderr.write(`Engine up at ${engine.url} — /readyz, /metrics, and the Control Room at / while the event plays.\n`);
+      },
+    });
     try {
       const truthPath = typeof flags['truth'] === 'string' ? flags['truth'] : join(config.dataDir, 'simulations', `${outcome.run.liveEventId}.json`);
       writeTruthFile(truthPath, sim, outcome.run, outcome.world.hits);

@@ -28,7 +28,14 @@ export type EngineTarget =
    * embedded defaults, or on the services `env` names (QUARTILE_* variables; default
    * the process environment).
    */
-  | { readonly kind: 'in-process'; readonly configFile?: string | undefined; readonly logger: Logger; readonly env?: Readonly<Record<string, string | undefined>> }
+  | {
+      readonly kind: 'in-process';
+      readonly configFile?: string | undefined;
+      readonly logger: Logger;
+      readonly env?: Readonly<Record<string, string | undefined>>;
+      /** HTTP port of the engine; default any free one. When taken, any free one is used. */
+      readonly port?: number;
+    }
   | { readonly kind: 'remote'; readonly adsUrl: string; readonly collectorUrl: string; readonly adminUrl: string; readonly adminToken: string; readonly adServerPort: number };
 
 export interface SimulationSummary {
@@ -81,12 +88,19 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
     let metricsUrl: string;
     let observe: Observe;
     if (target.kind === 'in-process') {
-      const config = loadConfig({
-        file: target.configFile,
-        ...(target.env === undefined ? {} : { env: target.env }),
-        overrides: { ...simulationEngineConfig(world.adServer.sourceUrl), dataDir: mkdtempSync(join(tmpdir(), 'quartile-sim-')), http: { port: 0 } },
-      });
-      engine = await startEngine({ config, role: 'all', logger: target.logger, components: COMPONENT_FACTORIES });
+      const dataDir = mkdtempSync(join(tmpdir(), 'quartile-sim-'));
+      const configFor = (port: number) =>
+        loadConfig({
+          file: target.configFile,
+          ...(target.env === undefined ? {} : { env: target.env }),
+          overrides: { ...simulationEngineConfig(world.adServer.sourceUrl), dataDir, http: { port } },
+        });
+      try {
+        engine = await startEngine({ config: configFor(target.port ?? 0), role: 'all', logger: target.logger, components: COMPONENT_FACTORIES });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+        engine = await startEngine({ config: configFor(0), role: 'all', logger: target.logger, components: COMPONENT_FACTORIES });
+      }
       await engine.setupDone;
       adsUrl = collectorUrl = metricsUrl = engine.url;
       const ctx = engine.context;
