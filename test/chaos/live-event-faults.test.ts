@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chaosSkip, restartService } from '../helpers/chaos-cluster.ts';
+import { chaosSkip, restartService } from '../helpers/process-cluster.ts';
 import { runScenario } from '../helpers/chaos-scenario.ts';
 
 const TIMEOUT = 600_000;

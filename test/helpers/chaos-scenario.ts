@@ -7,7 +7,7 @@ import { DEFAULT_SIMULATION, type SimulationOptions } from '../../src/simulate/o
 import type { SimulationProgress } from '../../src/simulate/live-event.ts';
 import { runSimulation, type SimulationOutcome } from '../../src/simulate/run-simulation.ts';
 import type { SimWorld } from '../../src/simulate/world.ts';
-import { startChaosCluster, type ChaosCluster, type ClusterOptions, type Part } from './chaos-cluster.ts';
+import { startChaosCluster, type ChaosCluster, type ClusterOptions, type Part } from './process-cluster.ts';
 
 /** A live event big enough to be mid-break for a while, small enough for two cores. */
 export const CHAOS_SIMULATION: SimulationOptions = {

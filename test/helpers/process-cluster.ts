@@ -1,5 +1,5 @@
 /**
- * A Quartile deployment of one machine for the chaos suite, every part its own OS
+ * A Quartile deployment of one machine for the chaos suite and the surge benchmark, every part its own OS
  * process as in production: the embedded warehouse served by `quartile warehouse
  * serve`, a collector, an Ads Manager and one or more pipelines, on the real Kafka,
  * schema registry and Redis of ci/services. Any part can be killed (-9) and started
@@ -31,7 +31,7 @@ export function chaosSkip(): string | false {
   return [service('kafka'), service('schemaRegistry'), service('redis')].find((s) => s.skip)?.skip ?? false;
 }
 
-type Role = 'collector' | 'ads-manager' | 'pipeline' | 'warehouse';
+type Role = 'collector' | 'ads-manager' | 'pipeline' | 'warehouse' | 'all';
 
 /** One running part. */
 export interface Part {
@@ -42,6 +42,8 @@ export interface Part {
   /** Starts it again on the same port. */
   restart(): Promise<void>;
   alive(): boolean;
+  /** OS process id (for RSS sampling). */
+  pid(): number | undefined;
 }
 
 export interface ChaosCluster {
@@ -72,7 +74,14 @@ async function startWarehouseProcess(dataDir: string, port: number, env: Record<
   return child;
 }
 
-function processPart(role: Role, start: (port: number) => Promise<{ url: string; kill: (signal: NodeJS.Signals) => Promise<unknown>; alive: () => boolean }>, port: number): Promise<Part> {
+interface Running {
+  readonly url: string;
+  kill(signal: NodeJS.Signals): Promise<unknown>;
+  alive(): boolean;
+  pid(): number | undefined;
+}
+
+function processPart(role: Role, start: (port: number) => Promise<Running>, port: number): Promise<Part> {
   let current: Awaited<ReturnType<typeof start>>;
   const part: Part = {
     role,
@@ -87,6 +96,7 @@ function processPart(role: Role, start: (port: number) => Promise<{ url: string;
       current = await start(port);
     },
     alive: () => current.alive(),
+    pid: () => current.pid(),
   };
   return start(port).then((c) => {
     current = c;
@@ -97,6 +107,8 @@ function processPart(role: Role, start: (port: number) => Promise<{ url: string;
 /** Options of a cluster. */
 export interface ClusterOptions {
   readonly pipelines?: number;
+  /** Run everything in one `quartile start --role all` process on the embedded backends instead (no Kafka, Redis or warehouse server). */
+  readonly embedded?: boolean;
   /** Extra config for every engine process (merged over the simulation's). */
   readonly config?: Record<string, unknown>;
 }
@@ -132,6 +144,27 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
     QUARTILE_CLICKHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
     QUARTILE_CLICKHOUSE_DATABASE: uniqueName('chaos').replace(/-/g, '_'),
   };
+  if (options.embedded === true) {
+    // One process, role all, on the embedded log, state and chDB.
+    const embeddedEnv = { ...clean, QUARTILE_CONFIG: configFile };
+    const all = await processPart('all', async (port) => {
+      const p: EngineProcess = await startEngineProcess(['--role', 'all', '--port', String(port)], { ...embeddedEnv, QUARTILE_HTTP_PORT: String(port), QUARTILE_DATA_DIR: join(dir, 'all') });
+      await waitFor('engine ready', async () => (await fetch(`${p.url}/readyz`).catch(() => undefined))?.ok === true, 120_000, 250);
+      return { url: p.url, kill: (signal: NodeJS.Signals) => p.stop(signal), alive: () => p.child.exitCode === null && p.child.signalCode === null, pid: () => p.child.pid };
+    }, await freePort());
+    return {
+      adminToken,
+      adServerPort,
+      collector: all,
+      adsManager: all,
+      pipelines: [all],
+      warehouse: all,
+      async stop() {
+        if (all.alive()) await all.kill('SIGTERM').catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   const warehouseDir = join(dir, 'warehouse');
   const warehouse = await processPart('warehouse', async (port) => {
     const child = await startWarehouseProcess(warehouseDir, port, clean);
@@ -143,12 +176,13 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
         await exited;
       },
       alive: () => child.exitCode === null && child.signalCode === null,
+      pid: () => child.pid,
     };
   }, warehousePort);
   const engine = (role: Role) => async (port: number) => {
     const p: EngineProcess = await startEngineProcess(['--role', role, '--port', String(port)], { ...env, QUARTILE_HTTP_PORT: String(port), QUARTILE_DATA_DIR: join(dir, `${role}-${port}`) });
     await waitFor(`${role} ready`, async () => (await fetch(`${p.url}/readyz`).catch(() => undefined))?.ok === true, 120_000, 250);
-    return { url: p.url, kill: (signal: NodeJS.Signals) => p.stop(signal), alive: () => p.child.exitCode === null && p.child.signalCode === null };
+    return { url: p.url, kill: (signal: NodeJS.Signals) => p.stop(signal), alive: () => p.child.exitCode === null && p.child.signalCode === null, pid: () => p.child.pid };
   };
   const parts: Part[] = [];
   try {
