@@ -37,9 +37,9 @@ export const reconcileCommand: Command = {
     if (config.admin.token === '') throw new UsageError('Set QUARTILE_ADMIN_TOKEN to the engine’s admin token: reconcile reads what the engine produced through its operator API.');
     const wait = Number(values.wait ?? 0);
     if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds; got "${values.wait}".`);
-    const { run, hits } = readTruthFile(values.truth);
+    const { run, hits, refired } = readTruthFile(values.truth);
     const observe = remoteObserve(values.engine ?? 'http://127.0.0.1:8080', config.admin.token);
-    const result = await drainAndReconcile({ ...run, lastEventAt: Date.now() }, hits, observe, { timeoutMs: wait * 1000, stallMs: wait * 1000 });
+    const result = await drainAndReconcile({ ...run, lastEventAt: Date.now() }, hits, observe, { timeoutMs: wait * 1000, stallMs: wait * 1000, refired: () => refired });
     io.stdout.write(values.json ? `${JSON.stringify(result.report)}\n` : `${formatReconcile(result.report)}\n`);
     return result.report.ok ? 0 : 1;
   },

@@ -154,7 +154,7 @@ export const simulateCommand: Command = {
     });
     try {
       const truthPath = typeof flags['truth'] === 'string' ? flags['truth'] : join(config.dataDir, 'simulations', `${outcome.run.liveEventId}.json`);
-      writeTruthFile(truthPath, sim, outcome.run, outcome.world.hits);
+      writeTruthFile(truthPath, sim, outcome.run, outcome.world.hits, outcome.drain.report.observed.beaconsRefired);
       if (!values.json) io.stderr.write(`Ground truth written to ${truthPath} (quartile reconcile --truth ${truthPath})\n`);
       return printOutcome(outcome, values.json === true, io);
     } finally {

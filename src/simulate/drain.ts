@@ -27,6 +27,8 @@ export interface DrainOptions {
   /** Give up when nothing changed for this long. Default 90 s. */
   readonly stallMs?: number;
   readonly onPoll?: (report: ReconcileReport) => void;
+  /** The vendors' counts of re-fired requests (see vendor-server.ts). */
+  readonly refired?: () => Record<string, number>;
 }
 
 const fingerprint = (r: ReconcileReport): string => JSON.stringify([r.observed, r.missing]);
@@ -41,7 +43,7 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
     let report: ReconcileReport | undefined;
     try {
       observation = await observe(run.liveEventId, since, false);
-      report = reconcile(run.truth, observation, hits, run.runKey);
+      report = reconcile(run.truth, observation, hits, run.runKey, options.refired?.());
     } catch {
       // The engine is restarting or its warehouse is down: keep waiting.
     }
@@ -53,7 +55,7 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
       if (settled || stalled || late) {
         const full = await observe(run.liveEventId, since, true).catch(() => undefined);
         if (full !== undefined) {
-          const final = reconcile(run.truth, full, hits, run.runKey);
+          const final = reconcile(run.truth, full, hits, run.runKey, options.refired?.());
           if (final.ok || stalled || late) {
             const drainSeconds = full.lastBilledAt > 0 ? Math.max(0, (full.lastBilledAt - run.firstBreakAt) / 1000) : 0;
             return { report: final, observation: full, drainSeconds, gaveUp: !final.ok };

@@ -29,6 +29,8 @@ export interface ReconcileReport {
     readonly billableRowsUnmerged: number;
     readonly sessions: Observation['sessions'];
     readonly beacons: PerVendor;
+    /** Requests that repeated a delivered beacon byte for byte (same cache buster): a re-send after a crash, which a vendor deduplicating by URL counts once. */
+    readonly beaconsRefired: PerVendor;
     readonly badEvents: Record<string, number>;
   };
   readonly missing: {
@@ -56,8 +58,8 @@ export interface ReconcileReport {
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
-/** Compares; `runKey` rebuilds event ids of beacon cells. */
-export function reconcile(truth: GroundTruth, observed: Observation, hits: BeaconGrid, runKey: string): ReconcileReport {
+/** Compares; `runKey` rebuilds event ids of beacon cells; `refired` are the vendors' counts of repeated requests. */
+export function reconcile(truth: GroundTruth, observed: Observation, hits: BeaconGrid, runKey: string, refired: PerVendor = {}): ReconcileReport {
   // Billing.
   const billedIds = new Set<string>();
   let duplicatedBillable = 0;
@@ -140,7 +142,7 @@ export function reconcile(truth: GroundTruth, observed: Observation, hits: Beaco
     wrongCode === 0;
   return {
     expected: { billable: truth.billable.size, sessions: { ...truth.sessions }, beacons: expectedBeacons, suppressed, badEvents: expectedBad },
-    observed: { billable: billedIds.size, billableRowsUnmerged: observed.billableRowsUnmerged, sessions: observed.sessions, beacons: observedBeacons, badEvents: observedBad },
+    observed: { billable: billedIds.size, billableRowsUnmerged: observed.billableRowsUnmerged, sessions: observed.sessions, beacons: observedBeacons, beaconsRefired: { ...refired }, badEvents: observedBad },
     missing: { billable: missingBillable, sessions: sessionsMissing, beacons: missingBeacons, beaconsExplained: explained, badEvents: missingBad },
     duplicated: { billable: duplicatedBillable, beacons: duplicatedBeacons },
     unexpected: { billable: unexpectedBillable, beaconsAgainstConsent: againstConsent, badEventCodes: wrongCode, sessions: sessionsExtra },
@@ -164,13 +166,18 @@ export function formatReconcile(r: ReconcileReport): string {
       String(r.observed.beacons[v.name] ?? 0),
       '',
     ]),
-    ['beacons, all vendors', String(sum(r.expected.beacons)), String(sum(r.observed.beacons)), problems({ missing: r.missing.beacons, duplicated: r.duplicated.beacons, 'against consent': r.unexpected.beaconsAgainstConsent, 'given up': sum(r.missing.beaconsExplained) })],
+    ['beacons, all vendors', String(sum(r.expected.beacons)), String(sum(r.observed.beacons)), problems({ missing: r.missing.beacons, duplicated: r.duplicated.beacons, 'against consent': r.unexpected.beaconsAgainstConsent }) + notes({ 'given up and dead-lettered': sum(r.missing.beaconsExplained), 're-sent identically after a crash': sum(r.observed.beaconsRefired) })],
     ...Object.entries(r.expected.badEvents).map(([code, n]): [string, string, string, string] => [`bad events ${code}`, String(n), String(r.observed.badEvents[code] ?? 0), ''] ),
     ['bad events, all', String(sum(r.expected.badEvents)), String(sum(r.observed.badEvents)), problems({ unaccounted: r.missing.badEvents, 'wrong code': r.unexpected.badEventCodes })],
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['', 'expected', 'observed'][i]!.length));
   const line = (row: readonly string[]): string => `${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padStart(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}  ${row[3] ?? ''}`.trimEnd();
   return [line(['', 'expected', 'observed', '']), ...rows.map(line), '', r.ok ? 'reconcile: OK — nothing lost, nothing doubled' : 'reconcile: NOT OK — see the problems above'].join('\n');
+}
+
+function notes(counts: Record<string, number>): string {
+  const found = Object.entries(counts).filter(([, n]) => n > 0);
+  return found.length === 0 ? '' : ` (${found.map(([what, n]) => `${n} ${what}`).join(', ')})`;
 }
 
 function problems(counts: Record<string, number>): string {

@@ -129,6 +129,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
       });
       hooks.view?.done();
       drain = await drainAndReconcile(run, world.hits, observe, {
+        refired: () => Object.fromEntries(world.vendors.map((v) => [v.name, v.hits().refired])),
         ...(hooks.drainTimeoutMs === undefined ? {} : { timeoutMs: hooks.drainTimeoutMs }),
         ...(hooks.stallMs === undefined ? {} : { stallMs: hooks.stallMs }),
         onPoll: (r) => {

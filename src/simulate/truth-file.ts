@@ -23,6 +23,7 @@ interface TruthFile {
   readonly sessions: GroundTruth['sessions'];
   readonly sent: GroundTruth['sent'];
   readonly grids: Record<'expected' | 'suppressed' | 'hits', Record<string, string>>;
+  readonly refired: Record<string, number>;
 }
 
 const encodeGrid = (grid: BeaconGrid): Record<string, string> => Object.fromEntries(SIM_VENDORS.map((v) => [v.name, Buffer.from(grid.cells(v.name)).toString('base64')]));
@@ -36,7 +37,7 @@ function decodeGrid(into: BeaconGrid, data: Record<string, string>): void {
   }
 }
 
-export function writeTruthFile(path: string, options: SimulationOptions, run: LiveEventRun, hits: BeaconGrid): void {
+export function writeTruthFile(path: string, options: SimulationOptions, run: LiveEventRun, hits: BeaconGrid, refired: Record<string, number>): void {
   const file: TruthFile = {
     version: 1,
     options,
@@ -49,12 +50,13 @@ export function writeTruthFile(path: string, options: SimulationOptions, run: Li
     sessions: run.truth.sessions,
     sent: run.truth.sent,
     grids: { expected: encodeGrid(run.truth.expected), suppressed: encodeGrid(run.truth.suppressed), hits: encodeGrid(hits) },
+    refired,
   };
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(file));
 }
 
-export function readTruthFile(path: string): { run: Pick<LiveEventRun, 'runKey' | 'liveEventId' | 'truth' | 'firstBreakAt' | 'lastEventAt'>; hits: BeaconGrid; options: SimulationOptions } {
+export function readTruthFile(path: string): { run: Pick<LiveEventRun, 'runKey' | 'liveEventId' | 'truth' | 'firstBreakAt' | 'lastEventAt'>; hits: BeaconGrid; refired: Record<string, number>; options: SimulationOptions } {
   const file = JSON.parse(readFileSync(path, 'utf8')) as TruthFile;
   if (file.version !== 1) throw new Error(`${path} is not a Quartile simulation truth file (version ${String(file.version)})`);
   const shape = { viewers: file.options.viewers, breaks: file.options.breaks, podSize: file.options.podSize };
@@ -67,5 +69,5 @@ export function readTruthFile(path: string): { run: Pick<LiveEventRun, 'runKey' 
   Object.assign(truth.sent, file.sent);
   const hits = new BeaconGrid(shape);
   decodeGrid(hits, file.grids.hits);
-  return { run: { runKey: file.runKey, liveEventId: file.liveEventId, truth, firstBreakAt: file.firstBreakAt, lastEventAt: file.lastEventAt }, hits, options: file.options };
+  return { run: { runKey: file.runKey, liveEventId: file.liveEventId, truth, firstBreakAt: file.firstBreakAt, lastEventAt: file.lastEventAt }, hits, refired: file.refired, options: file.options };
 }

@@ -3,6 +3,11 @@
  * counts every beacon it accepts in a {@link BeaconGrid}. It tells viewers apart by the
  * device User-Agent Quartile forwards (VAST 4.3 §1.1.3 `X-Device-User-Agent`), as real
  * vendors do. It can be told to fail (503) for a while, to play a vendor outage.
+ *
+ * Like a vendor that deduplicates by URL, it counts a request that repeats a beacon
+ * with the same `cb` (cache buster) as a re-fire of the same request — what a
+ * process killed between the vendor's answer and its ledger write sends again — and a
+ * second request with another cache buster as a second beacon.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +22,8 @@ export interface VendorHits {
   readonly failed: number;
   /** Requests that are no beacon of this simulation (unknown path or viewer). */
   readonly unknown: number;
+  /** Requests that repeated an accepted beacon with the same cache buster. */
+  readonly refired: number;
 }
 
 /** A running vendor server. */
@@ -34,7 +41,10 @@ export async function startVendorServer(name: string, host: string, port: number
   let accepted = 0;
   let failed = 0;
   let unknown = 0;
+  let refired = 0;
   let failUntil = 0;
+  // The cache buster each cell was first accepted with.
+  const firstCacheBuster = new Uint32Array(grid.cells(name).length);
   const server: Server = createServer((request, response) => {
     if (Date.now() < failUntil) {
       failed++;
@@ -42,12 +52,16 @@ export async function startVendorServer(name: string, host: string, port: number
       return;
     }
     // /t/<break>/<sequence>/<event>?…
-    const [, t, b, s, type] = (request.url ?? '').split('?')[0]!.split('/');
+    const [path, query = ''] = (request.url ?? '').split('?') as [string, string?];
+    const [, t, b, s, type] = path.split('/');
     const viewer = viewerOfUserAgent(String(request.headers['x-device-user-agent'] ?? ''));
     const cell = t === 't' && viewer !== undefined ? grid.cell(viewer, Number(b), Number(s), type ?? '') : undefined;
+    const cacheBuster = Number(/(?:^|&)cb=(\d{1,9})(?:&|$)/.exec(query)?.[1] ?? 0);
     if (cell === undefined) unknown++;
+    else if (grid.get(name, cell) > 0 && cacheBuster !== 0 && firstCacheBuster[cell] === cacheBuster) refired++;
     else {
       accepted++;
+      if (grid.get(name, cell) === 0) firstCacheBuster[cell] = cacheBuster;
       grid.add(name, cell);
     }
     response.writeHead(204).end();
@@ -60,7 +74,7 @@ export async function startVendorServer(name: string, host: string, port: number
   return {
     name,
     port: (server.address() as AddressInfo).port,
-    hits: () => ({ accepted, failed, unknown }),
+    hits: () => ({ accepted, failed, unknown, refired }),
     failFor: (ms) => {
       failUntil = Date.now() + ms;
     },
