@@ -19,29 +19,58 @@ const ms = (v) => (v === null ? '–' : `${rate.format(v)} ms`);
 const pct = (v) => (v === null ? '–' : `${rate.format(v * 100)} %`);
 const time = (epochMs) => new Date(epochMs).toLocaleTimeString();
 
-function cell(text, className) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
+/** A text cell: `text`, with an optional class. */
+const text = (value, cls = '') => ({ text: value, cls });
+/** A cell holding one button, shown to unlocked operators only. */
+const button = (label, onClick) => ({ button: label, onClick, cls: 'admin-only' });
+
+function paint(td, spec) {
+  td.className = spec.cls;
+  if (spec.button === undefined) {
+    if (td.textContent !== spec.text) td.textContent = spec.text;
+    return;
+  }
+  // The button is kept across snapshots, so a click is never lost to a re-render.
+  let b = td.querySelector('button');
+  if (b === null) {
+    b = document.createElement('button');
+    b.type = 'button';
+    td.replaceChildren(b);
+  }
+  b.textContent = spec.button;
+  b.dataset.action = spec.button.toLowerCase();
+  b.onclick = spec.onClick;
 }
 
-/** Replaces a table body with one row per item; `row` returns the cells. */
-function fill(tableId, items, row, emptyText) {
+/**
+ * Brings a table body in line with `items`: one row per item, kept by `key` across
+ * snapshots and updated in place; `cells` gives each row's cell specs.
+ */
+function fill(tableId, items, key, cells, emptyText) {
   const body = $(tableId).tBodies[0];
+  const existing = new Map([...body.rows].filter((tr) => tr.dataset.key !== undefined).map((tr) => [tr.dataset.key, tr]));
   const rows = items.map((item) => {
-    const tr = document.createElement('tr');
-    tr.append(...row(item, tr));
+    const k = key(item);
+    let tr = existing.get(k);
+    const specs = cells(item);
+    if (tr === undefined || tr.cells.length !== specs.length) {
+      tr = document.createElement('tr');
+      tr.dataset.key = k;
+      tr.append(...specs.map(() => document.createElement('td')));
+    }
+    specs.forEach((spec, i) => paint(tr.cells[i], spec));
     return tr;
   });
   if (rows.length === 0) {
     const tr = document.createElement('tr');
-    const td = cell(emptyText, 'empty');
+    const td = document.createElement('td');
+    td.className = 'empty';
+    td.textContent = emptyText;
     td.colSpan = $(tableId).tHead.rows[0].cells.length;
     tr.append(td);
     rows.push(tr);
   }
-  body.replaceChildren(...rows);
+  if (rows.some((tr, i) => body.rows[i] !== tr) || body.rows.length !== rows.length) body.replaceChildren(...rows);
 }
 
 // --- charts -----------------------------------------------------------------------
@@ -117,43 +146,36 @@ function renderLive(live) {
   $('live-absent').hidden = live !== null;
   $('live-body').hidden = live === null;
   if (live === null) return;
-  $('cues').textContent = int.format(live.cues.http + live.cues.topic);
-  $('cues').title = `${live.cues.http} by POST /v1/live/cues, ${live.cues.topic} read from live.cues`;
+  // Every cue, posted or produced by the origin, is read from live.cues by one Ads Manager.
+  $('cues').textContent = int.format(live.cues.topic);
+  $('cues-posted').textContent = `${int.format(live.cues.http)} posted here`;
   $('herd-rate').textContent = rate.format(live.herdPerSecond);
   $('herd-total').textContent = int.format(live.herdDecisions);
   const c = live.prefetchedCohorts;
   $('cohorts').textContent = int.format(c.filled + c.empty + c.failed);
   $('cohorts').title = `${c.filled} filled, ${c.empty} empty, ${c.failed} failed`;
-  fill('breaks', live.breaks, (b, tr) => {
-    tr.dataset.break = b.breakId;
-    return [cell(b.breakId), cell(b.liveEventId), cell(time(b.startsAt)), cell(b.state, `state-${b.state}`), cell(`${b.filledCohorts}/${b.cohorts}`, 'num'), cell(int.format(b.herdDecisions), 'num')];
-  }, 'No break cued yet.');
-  fill('shed', live.shed, (s) => [cell(s.code), cell(int.format(s.count), 'num')], 'Nothing shed.');
+  fill('breaks', live.breaks, (b) => `break:${b.breakId}`, (b) => [
+    text(b.breakId), text(b.liveEventId), text(time(b.startsAt)), text(b.state, `state-${b.state}`), text(`${b.filledCohorts}/${b.cohorts}`, 'num'), text(int.format(b.herdDecisions), 'num'),
+  ], 'No break cued yet.');
+  fill('shed', live.shed, (s) => s.code, (s) => [text(s.code), text(int.format(s.count), 'num')], 'Nothing shed.');
 }
 
 function renderBeacons(beacons) {
   $('beacons-absent').hidden = beacons !== null;
   $('vendors').hidden = beacons === null;
   if (beacons === null) return;
-  fill('vendors', beacons, (v, tr) => {
-    tr.dataset.vendor = v.vendor;
-    const action = document.createElement('button');
-    action.type = 'button';
-    action.textContent = v.paused ? 'Resume' : 'Pause';
-    action.dataset.action = v.paused ? 'resume' : 'pause';
-    action.addEventListener('click', () => act(`/v1/admin/pixels/${encodeURIComponent(v.vendor)}/${action.dataset.action}`, undefined, `${action.dataset.action} ${v.vendor}`));
-    const actionCell = cell('', 'admin-only');
-    actionCell.append(action);
+  fill('vendors', beacons, (v) => `vendor:${v.vendor}`, (v) => {
+    const verb = v.paused ? 'resume' : 'pause';
     return [
-      cell(v.vendor),
-      cell(int.format(v.delivered), 'num delivered'),
-      cell(int.format(v.failed), 'num'),
-      cell(int.format(v.suppressed), 'num'),
-      cell(pct(v.successRate), 'num'),
-      cell(`${ms(v.meanLatencyMs)} / ${ms(v.p95LatencyMs)}`, 'num'),
-      cell(int.format(v.queued), 'num queued'),
-      cell(v.paused ? 'paused' : 'firing', v.paused ? 'state-paused' : ''),
-      actionCell,
+      text(v.vendor),
+      text(int.format(v.delivered), 'num delivered'),
+      text(int.format(v.failed), 'num'),
+      text(int.format(v.suppressed), 'num'),
+      text(pct(v.successRate), 'num'),
+      text(`${ms(v.meanLatencyMs)} / ${ms(v.p95LatencyMs)}`, 'num'),
+      text(int.format(v.queued), 'num queued'),
+      text(v.paused ? 'paused' : 'firing', v.paused ? 'state state-paused' : 'state'),
+      button(v.paused ? 'Resume' : 'Pause', () => act(`/v1/admin/pixels/${encodeURIComponent(v.vendor)}/${verb}`, undefined, `${verb} ${v.vendor}`)),
     ];
   }, 'No beacon yet.');
 }
@@ -166,22 +188,16 @@ function renderBilling(billing) {
       : billing.status === 'pending' ? 'Reading ClickHouse…'
         : billing.message;
   $('campaigns').hidden = billing.status !== 'ok';
-  fill('campaigns', rows, (c) => [cell(c.campaignId), cell(int.format(c.impressions), 'num'), cell(`${c.spend} ${c.currency}`, 'num')], 'Nothing billed yet.');
+  fill('campaigns', rows, (c) => c.campaignId, (c) => [text(c.campaignId), text(int.format(c.impressions), 'num'), text(`${c.spend} ${c.currency}`, 'num')], 'Nothing billed yet.');
 }
 
 function renderProblems(snapshot) {
-  fill('partitions', snapshot.lag, (p) => [cell(p.topic), cell(String(p.partition), 'num'), cell(int.format(p.lag), 'num')], 'No consumer here, or no lag reported yet.');
-  fill('dead-letters', snapshot.deadLetters, (d) => {
-    const replay = document.createElement('button');
-    replay.type = 'button';
-    replay.textContent = 'Replay';
-    replay.addEventListener('click', () => act('/v1/admin/dlq/replay', { code: d.code }, `replay ${d.code}`));
-    const actionCell = cell('', 'admin-only');
-    actionCell.append(replay);
-    return [cell(d.code), cell(int.format(d.count), 'num'), actionCell];
-  }, 'None.');
-  fill('rejected', snapshot.rejected, (r) => [cell(r.code), cell(int.format(r.count), 'num')], 'None.');
-  fill('dropped', snapshot.dropped, (r) => [cell(r.code), cell(int.format(r.count), 'num')], 'None.');
+  fill('partitions', snapshot.lag, (p) => `${p.topic}/${p.partition}`, (p) => [text(p.topic), text(String(p.partition), 'num'), text(int.format(p.lag), 'num')], 'No consumer here, or no lag reported yet.');
+  fill('dead-letters', snapshot.deadLetters, (d) => d.code, (d) => [
+    text(d.code), text(int.format(d.count), 'num'), button('Replay', () => act('/v1/admin/dlq/replay', { code: d.code }, `replay ${d.code}`)),
+  ], 'None.');
+  fill('rejected', snapshot.rejected, (r) => r.code, (r) => [text(r.code), text(int.format(r.count), 'num')], 'None.');
+  fill('dropped', snapshot.dropped, (r) => r.code, (r) => [text(r.code), text(int.format(r.count), 'num')], 'None.');
 }
 
 function renderActions(actions) {
