@@ -113,6 +113,8 @@ export class PipelineRuntime {
       consumer.pause(consumer.assignment());
       while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 20));
       await consumer.stop();
+      // The last commits moved the lag: report it, or the gauge would keep a stale value.
+      await this.#reportLag();
     }
     for (const p of this.#o.processors) await p.close?.();
   }
