@@ -42,20 +42,19 @@ export class ControlRoom implements Component {
   async snapshot(previous?: ControlRoomSnapshot): Promise<ControlRoomSnapshot> {
     const { role, metrics, audit } = this.#ctx;
     const pixels = this.#pipeline?.pixels;
-    return buildSnapshot(
-      {
-        at: Date.now(),
-        role,
-        runs: { collector: runs(role, 'collector'), adsManager: this.#adsManager !== undefined, pipeline: this.#pipeline !== undefined },
-        metrics: await readMetrics(metrics),
-        vendors: pixels === undefined ? undefined : vendorStates(pixels),
-        billing: this.#billingView(),
-        breaks: this.#adsManager?.liveActivity.breaks(),
-        pipeline: this.#pipeline?.phase(),
-        actions: audit.recent(),
-      },
-      previous,
-    );
+    // Component state first, counters after: counters only grow, so a break shown
+    // ready is never shown with its cue not yet counted.
+    const state = {
+      at: Date.now(),
+      role,
+      runs: { collector: runs(role, 'collector'), adsManager: this.#adsManager !== undefined, pipeline: this.#pipeline !== undefined },
+      vendors: pixels === undefined ? undefined : vendorStates(pixels),
+      billing: this.#billingView(),
+      breaks: this.#adsManager?.liveActivity.breaks(),
+      pipeline: this.#pipeline?.phase(),
+      actions: audit.recent(),
+    };
+    return buildSnapshot({ ...state, metrics: await readMetrics(metrics) }, previous);
   }
 
   #billingView(): BillingView {

@@ -210,7 +210,9 @@ function renderActions(actions) {
     return li;
   });
   $('actions').replaceChildren(...items);
-  $('drain').disabled = latest?.pipeline === null || latest?.pipeline?.state === 'drained';
+  const drained = latest?.pipeline?.state === 'drained' || latest?.pipeline?.state === 'draining';
+  $('drain').disabled = latest?.pipeline === null || drained;
+  if (drained) $('drain').textContent = `Pipeline ${latest.pipeline.state}: restart the process to consume again`;
 }
 
 function render(snapshot) {
