@@ -5,8 +5,8 @@
  * pipeline fires each impression's beacon at a local measurement vendor ("dv", on
  * 127.0.0.2) that counts its hits. The page must show all of it as it happens, and
  * its operator levers must work: pausing dv stops its beacons while its queue grows,
- * and resuming sends every queued one; a drain stops the pipeline with the engine
- * still serving. Without the admin token the page offers no action and the API
+ * and resuming sends every queued one; a dead-letter code is replayed from its row;
+ * a drain stops the pipeline with the engine still serving. Without the admin token the page offers no action and the API
  * refuses them. Each test leaves a screenshot in test-artifacts/browser/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -198,6 +198,20 @@ for (const set of backendSets()) {
       assert.match(trail, /ana: pixels-pause \(vendor dv/);
       assert.match(trail, /ana: pixels-resume \(vendor dv/);
       await screenshot(page, `control-room-${set.name}-vendor-resumed`);
+    });
+
+    it('replays dead letters by reason code from the page', async () => {
+      const code = 'DECRYPT_TOKEN_MALFORMED';
+      const session = `s-${randomUUID()}`;
+      await sendEvents(t, [playEvent('not-a-token', session, `${session}-1`, 'impression')]);
+      const row = `#dead-letters tr[data-key="${code}"]`;
+      await waitForText(page, `${row} td:nth-child(2)`, (s) => shownNumber(s) === 1, 'the dead letter under its code');
+      await page.locator(`${row} button[data-action="replay"]`).click();
+      await waitForText(page, '#action-message', (s) => s.includes(`Done: replay ${code}`), 'the replay is confirmed');
+      // The token is still malformed: the replayed event comes back to the same code.
+      await waitForText(page, `${row} td:nth-child(2)`, (s) => shownNumber(s) === 2, 'the replayed event dead-lettered again');
+      await waitForText(page, '#actions', (s) => s.includes(`ana: dlq-replay (code ${code}, replayed 1)`), 'the replay in the audit trail');
+      await screenshot(page, `control-room-${set.name}-dlq-replayed`);
     });
 
     it('drains the pipeline from the page: it commits and stops while the engine keeps serving', async () => {
