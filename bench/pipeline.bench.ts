@@ -30,6 +30,7 @@ import type { AdEvent, EventType } from '../schemas/types.ts';
 import { round, say, type Figures } from './harness.ts';
 import { sampleMetadata } from '../test/helpers/metadata.ts';
 import { metadataIdOf, type AdMetadata } from '../src/ads/registry/ad-metadata.ts';
+import { OperatorAudit } from '../src/http/operator-audit.ts';
 
 const JOURNEY: readonly EventType[] = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete'];
 export const JWKS = JSON.stringify({ keys: [generateJwk('b1')] });
@@ -93,7 +94,7 @@ export async function runPipeline(env: Record<string, string>, events: readonly 
   const logger = silentLogger();
   const backends = await openBackends(config, logger, { eagerWarehouse: false });
   const codec = new RecordCodec({ registry: config.schemaRegistry });
-  const ctx: EngineContext = { config, role: 'pipeline', logger, metrics: createMetrics(), backends, codec };
+  const ctx: EngineContext = { config, role: 'pipeline', logger, metrics: createMetrics(), backends, codec, audit: new OperatorAudit(logger) };
   const topics = topicSpecs(config.kafka);
   await backends.transport.ensureTopics(topics);
   await migrate(backends.warehouse);

@@ -43,6 +43,7 @@ import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
 import { adEventRow, billableRow } from '../sinks/clickhouse/rows.ts';
 import { sampleMetadata } from '../test/helpers/metadata.ts';
 import { median, round, say, type Figures } from './harness.ts';
+import { OperatorAudit } from '../src/http/operator-audit.ts';
 
 function flag(args: readonly string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -100,7 +101,7 @@ async function context(dataDir: string, pixels: Record<string, unknown>): Promis
   const backends = await openBackends(config, logger, { eagerWarehouse: true });
   await backends.transport.ensureTopics(topicSpecs(config.kafka));
   await migrate(backends.warehouse);
-  return { config, role: 'pipeline', logger, metrics: createMetrics(), backends, codec: new RecordCodec({ registry: config.schemaRegistry }) };
+  return { config, role: 'pipeline', logger, metrics: createMetrics(), backends, codec: new RecordCodec({ registry: config.schemaRegistry }), audit: new OperatorAudit(logger) };
 }
 
 /** One beacon run: `impressions` × 3 beacons through write() until all are delivered. */

@@ -5,22 +5,40 @@
  * (`--engine URL`, with QUARTILE_ADMIN_TOKEN).
  */
 import { request } from 'undici';
+import { createProgress } from '../cli-ui/progress.ts';
 import { openTransport } from '../core/backends.ts';
+import { messageOf } from '../core/errors.ts';
 import { parseSince } from '../core/time-spec.ts';
 import { inspectDeadLetters, replayDeadLetters, type DeadLetterSummary, type ReplayReport } from '../pipeline/dead-letter-tools.ts';
 import { RecordCodec } from '../transport/avro/record-codec.ts';
 import type { Command, CommandIo } from './command.ts';
-import { UsageError, cliConfig, cliLogger, parseFlags } from './shared.ts';
+import { CommandError, UsageError, cliConfig, cliLogger, parseFlags } from './shared.ts';
+
+/** What to do when the engine refuses an operator call, by status. */
+const ENGINE_REFUSALS: Readonly<Record<number, string>> = {
+  401: 'QUARTILE_ADMIN_TOKEN here is not the engine’s admin token: set it to the value the engine was started with.',
+  403: 'the engine has no admin token, so operator actions are off: restart it with QUARTILE_ADMIN_TOKEN set.',
+  404: 'this engine runs no pipeline: point --engine at one started with --role pipeline or all.',
+};
 
 async function viaEngine<T>(engine: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   if (token === '') throw new UsageError('Set QUARTILE_ADMIN_TOKEN (the engine’s admin token) to use --engine.');
-  const response = await request(`${engine.replace(/\/$/, '')}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-quartile-operator': process.env['USER'] ?? 'cli' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const url = `${engine.replace(/\/$/, '')}${path}`;
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-quartile-operator': process.env['USER'] ?? 'cli' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw new CommandError(`Cannot reach the engine at ${engine} (${messageOf(error)}): start it with \`quartile start\`, or pass its address to --engine.`);
+  }
   const text = await response.body.text();
-  if (response.statusCode !== 200) throw new UsageError(`The engine answered ${response.statusCode}: ${text}`);
+  if (response.statusCode !== 200) {
+    const next = ENGINE_REFUSALS[response.statusCode] ?? 'see the engine’s log for the cause, then run the command again.';
+    throw new CommandError(`The engine answered ${response.statusCode} (${text}): ${next}`);
+  }
   return JSON.parse(text) as T;
 }
 
@@ -102,15 +120,16 @@ export const dlqCommand: Command = {
         if (values.json) io.stdout.write(`${JSON.stringify(codes)}\n`);
         else printSummary(io, codes);
       } else {
-        const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+        // The topic is read once, so the number of matching dead letters is not known ahead.
+        const progress = createProgress({ label: `dlq replay ${values.code!}`, stream: io.stderr });
         const report = await replayDeadLetters(transport, codec, {
           code: values.code!,
           fromStart: values['from-start'] === true,
           dryRun: values['dry-run'] === true,
           ...(since === undefined ? {} : { since }),
-          onProgress: (n) => io.stderr.write(tty ? `\rreplayed ${n}` : `replayed ${n}\n`),
+          onProgress: (n) => progress.update(n, values['dry-run'] === true ? 'found (dry run)' : 'replayed'),
         });
-        if (tty) io.stderr.write('\n');
+        progress.done(`done, ${report.skipped} skipped`);
         io.stdout.write(`${JSON.stringify(report)}\n`);
       }
       return 0;

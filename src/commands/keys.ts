@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { TokenKeyring, generateJwk, type TokenJwk } from '../ads/tokens/keyring.ts';
 import type { Command } from './command.ts';
-import { UsageError, parseFlags } from './shared.ts';
+import { messageOf } from '../core/errors.ts';
+import { CommandError, UsageError, parseFlags } from './shared.ts';
 
 export const keysCommand: Command = {
   name: 'keys',
@@ -28,11 +29,16 @@ export const keysCommand: Command = {
     if (values.retire !== undefined && values.rotate === undefined) throw new UsageError('--retire needs --rotate FILE.');
     let keys: TokenJwk[] = [];
     if (values.rotate !== undefined) {
-      const text = readFileSync(values.rotate, 'utf8');
+      let text: string;
+      try {
+        text = readFileSync(values.rotate, 'utf8');
+      } catch (error) {
+        throw new CommandError(`Cannot read ${values.rotate} (${messageOf(error)}): give the JWKS file to rotate, as written by \`quartile keys generate\`.`);
+      }
       TokenKeyring.fromJwks(text); // validates
       keys = (JSON.parse(text) as { keys: TokenJwk[] }).keys;
       if (values.retire !== undefined) {
-        if (!keys.some((k) => k.kid === values.retire)) throw new UsageError(`No key ${values.retire} in ${values.rotate}.`);
+        if (!keys.some((k) => k.kid === values.retire)) throw new UsageError(`No key ${values.retire} in ${values.rotate}; its key ids are ${keys.map((k) => k.kid).join(', ')}.`);
         keys = keys.map((k) => (k.kid === values.retire ? { ...k, retired: true } : k));
       }
     }

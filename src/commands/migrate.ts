@@ -1,4 +1,5 @@
 /** `quartile migrate`: applies pending ClickHouse migrations (safe to run again). */
+import { createProgress, type Progress } from '../cli-ui/progress.ts';
 import { openConfiguredWarehouse } from '../core/backends.ts';
 import { migrate } from '../warehouse/migrate.ts';
 import type { Command } from './command.ts';
@@ -20,7 +21,14 @@ export const migrateCommand: Command = {
     const config = cliConfig(values.config);
     const warehouse = await openConfiguredWarehouse(config);
     try {
-      const report = await migrate(warehouse, { onProgress: (line) => io.stderr.write(`${line}\n`) });
+      let progress: Progress | undefined;
+      const report = await migrate(warehouse, {
+        onProgress: (step, { done, total }) => {
+          progress ??= createProgress({ label: 'migrate', total, stream: io.stderr });
+          progress.update(done, step);
+        },
+      });
+      progress?.done();
       for (const m of report.applied) io.stdout.write(`applied ${m.version} ${m.name}\n`);
       for (const m of report.changed) io.stderr.write(`warning: migration ${m.version} (${m.name}) changed after it was applied; write a new migration instead.\n`);
       io.stdout.write(`${report.applied.length} applied, ${report.alreadyApplied} already applied (${warehouse.kind}, database ${warehouse.database})\n`);

@@ -26,6 +26,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * A failure the user can fix that is not about the command line (an engine that
+ * refuses, a file that is missing): its message ends with what to do next.
+ */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
 /** Loads the config, honouring `--config`. */
 export function cliConfig(configFile: string | undefined, overrides?: Record<string, unknown>): QuartileConfig {
   return loadConfig({ file: configFile, ...(overrides === undefined ? {} : { overrides }) });
@@ -42,10 +50,17 @@ export function reportError(error: unknown, io: CommandIo): number {
     io.stderr.write(`quartile: ${error.message}\nRun with --help to see the usage.\n`);
     return 2;
   }
+  if (error instanceof CommandError) {
+    io.stderr.write(`quartile: ${error.message}\n`);
+    return 1;
+  }
   if (error instanceof QuartileError) {
     io.stderr.write(`quartile: ${error.code}: ${error.message}\n`);
+    // A retriable error is a service out of reach or busy, not a mistake in the command.
+    if (error.retriable) io.stderr.write('This is usually temporary: check that the service named above is up (ci/services status, or the engine\'s /readyz), then run the command again.\n');
     return 1;
   }
   io.stderr.write(`quartile: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.stderr.write('This is a bug in Quartile, not in how it was called: report it with the lines above (QUARTILE_LOG_LEVEL=debug shows more).\n');
   return 1;
 }

@@ -7,7 +7,7 @@ import { COMPONENT_FACTORIES } from '../core/components.ts';
 import { startEngine } from '../core/engine.ts';
 import { ROLES, isRole } from '../core/roles.ts';
 import type { Command } from './command.ts';
-import { UsageError, cliConfig, parseFlags } from './shared.ts';
+import { CommandError, UsageError, cliConfig, parseFlags } from './shared.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
 export const startCommand: Command = {
@@ -32,8 +32,15 @@ export const startCommand: Command = {
     if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}; got "${role}".`);
     const config = cliConfig(values.config, values.port === undefined ? undefined : { http: { port: values.port } });
     const logger = createLogger({ level: config.logLevel, base: { role } });
-    const engine = await startEngine({ config, role, logger, components: COMPONENT_FACTORIES });
-    io.stderr.write(`quartile ${role} listening on ${engine.url} (GET /readyz to check the backends)\n`);
+    const engine = await startEngine({ config, role, logger, components: COMPONENT_FACTORIES }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'is not open to this user';
+        throw new CommandError(`Port ${config.http.port} on ${config.http.host} ${why}: stop the other process, or pick another port with --port N (QUARTILE_HTTP_PORT).`);
+      }
+      throw error;
+    });
+    const page = config.controlRoom.enabled ? `; the Control Room is at ${engine.url}${config.controlRoom.path}` : '';
+    io.stderr.write(`quartile ${role} listening on ${engine.url} (GET /readyz to check the backends${page})\n`);
 
     return new Promise<number>((resolve) => {
       let signals = 0;

@@ -157,3 +157,24 @@ export function structured<T>(
     },
   };
 }
+
+/** Paths the engine itself serves, which a configurable page must not take over. */
+const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics'];
+const RESERVED_PREFIXES = ['/v1/', '/control-room/'];
+
+/** An HTTP path for a page the engine serves, e.g. `/` or `/ops`. */
+export function pagePath(options: Common & { readonly default: string }): Field<string> {
+  const expected = 'a path such as / or /ops (no query, not /v1/…, /control-room/…, /healthz, /readyz or /metrics)';
+  return {
+    default: options.default,
+    doc: options.doc,
+    secret: options.secret ?? false,
+    type: 'URL path',
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !/^\/[A-Za-z0-9._~\/-]*$/.test(raw)) return { ok: false, expected };
+      const path = raw.trim();
+      if (RESERVED_PATHS.includes(path) || RESERVED_PREFIXES.some((p) => `${path}/`.startsWith(p))) return { ok: false, expected };
+      return { ok: true, value: path };
+    },
+  };
+}

@@ -55,7 +55,7 @@ export function fieldEntries(spec: SpecGroup = CONFIG_SPEC, prefix = ''): FieldE
 }
 
 function invalid(path: string, source: string, expected: string): QuartileError {
-  return new QuartileError('CONFIG_INVALID_VALUE', `Config key "${path}" (from ${source}) must be ${expected}.`);
+  return new QuartileError('CONFIG_INVALID_VALUE', `Config key "${path}" (from ${source}) must be ${expected}. Correct it there, or remove it to use the default (\`quartile config print --docs\` describes every key).`);
 }
 
 /** Walks a nested object from a file or overrides, applying each leaf; unknown keys throw. */
@@ -67,7 +67,7 @@ function applyTree(
   prefix = '',
 ): void {
   if (tree === null || typeof tree !== 'object' || Array.isArray(tree)) {
-    throw new QuartileError('CONFIG_INVALID_VALUE', `Config ${source} must hold an object${prefix === '' ? '' : ` at "${prefix}"`}.`);
+    throw new QuartileError('CONFIG_INVALID_VALUE', `Config ${source} must hold an object${prefix === '' ? '' : ` at "${prefix}"`}: keys and values such as {"http": {"port": 8080}}.`);
   }
   for (const [key, raw] of Object.entries(tree)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
@@ -96,7 +96,7 @@ function readFile(file: string): unknown {
   try {
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new QuartileError('CONFIG_FILE_UNREADABLE', `Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause });
+    throw new QuartileError('CONFIG_FILE_UNREADABLE', `Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}. Fix it where the parser says, then run the command again.`, { cause });
   }
 }
 

@@ -5,7 +5,7 @@
  * A key's environment variable is `QUARTILE_` plus its path in SCREAMING_SNAKE_CASE:
  * `http.port` → `QUARTILE_HTTP_PORT`, `schemaRegistry.url` → `QUARTILE_SCHEMA_REGISTRY_URL`.
  */
-import { bool, int, list, oneOf, str, structured, url, type Field } from './fields.ts';
+import { bool, int, list, oneOf, pagePath, str, structured, url, type Field } from './fields.ts';
 import { checkCapRules, type CapRuleConfig } from '../ads/caps/cap-rules.ts';
 import { checkAdSources, type AdSourceConfig } from '../ads/decision/ad-sources.ts';
 import { DEFAULT_PIXEL_VENDORS, checkPixelVendors, checkPurposes, type PixelVendorConfig } from '../../sinks/pixels/config.ts';
@@ -213,6 +213,13 @@ export const CONFIG_SPEC = {
   },
   admin: {
     token: str({ default: '', secret: true, doc: 'Bearer token for operator actions; empty disables them.' }),
+    auditEntries: int({ default: 50, min: 1, max: 10_000, doc: 'Operator actions kept in memory for the Control Room (every action is also logged as an audit line).' }),
+  },
+  controlRoom: {
+    enabled: bool({ default: true, doc: 'Serve the Control Room, the live operator page, and its read-only event stream.' }),
+    path: pagePath({ default: '/', doc: 'Where the Control Room page is served; its assets and stream are under /control-room/.' }),
+    intervalMs: int({ default: 1000, min: 100, max: 60_000, doc: 'How often the page gets a fresh snapshot of the engine.' }),
+    billingEveryMs: int({ default: 5000, min: 1000, max: 600_000, doc: 'Billing totals are read from ClickHouse (billable_impressions FINAL) at most this often.' }),
   },
 } as const satisfies SpecGroup;
 

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QuartileConfig } from '../config/spec.ts';
 import { createHttpServer } from '../http/server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
+import { OperatorAudit } from '../http/operator-audit.ts';
 import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { pingSchemaRegistry } from '../transport/schema-registry-health.ts';
@@ -27,10 +28,15 @@ export interface EngineContext {
   readonly backends: Backends;
   /** Avro encoding and decoding of Quartile's records (Confluent framing when a registry is set). */
   readonly codec: RecordCodec;
+  /** Operator actions: every one is logged, and the last ones kept for the Control Room. */
+  readonly audit: OperatorAudit;
 }
 
-/** Builds the components of a role. Later parts of Quartile add theirs here. */
-export type ComponentFactory = (ctx: EngineContext) => Component | undefined | Promise<Component | undefined>;
+/**
+ * Builds the components of a role. Later parts of Quartile add theirs here. `built`
+ * holds the components made before this one (the Control Room reads them).
+ */
+export type ComponentFactory = (ctx: EngineContext, built: readonly Component[]) => Component | undefined | Promise<Component | undefined>;
 
 /** Options for {@link startEngine}. */
 export interface EngineOptions {
@@ -94,13 +100,14 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const metrics = createMetrics({ role });
   const backends = await openBackends(config, logger, { eagerWarehouse: seamsOf(role).warehouse });
   const codec = new RecordCodec({ registry: config.schemaRegistry });
-  const context: EngineContext = { config, role, logger, metrics, backends, codec };
+  const audit = new OperatorAudit(logger, { capacity: config.admin.auditEntries });
+  const context: EngineContext = { config, role, logger, metrics, backends, codec, audit };
 
   const components: Component[] = [];
   let stopping = false;
   try {
     for (const factory of options.components ?? []) {
-      const component = await factory(context);
+      const component = await factory(context, components);
       if (component !== undefined) components.push(component);
     }
   } catch (error) {

@@ -103,6 +103,8 @@ export const REASON_CODES = {
   // --- operator actions -------------------------------------------------------------
   ADMIN_DISABLED: 'Operator actions are disabled because no admin token is configured.',
   ADMIN_UNAUTHORIZED: 'The request lacks the admin token.',
+  ADMIN_BAD_VENDOR: 'The vendor to pause or resume is not a vendor name (letters, digits, dots, dashes, underscores).',
+  ADMIN_PIXELS_DISABLED: 'The pipeline runs no vendor beacons here (pixels.enabled is off), so vendors cannot be paused or resumed.',
 
   // --- http ----------------------------------------------------------------------------
   HTTP_NOT_FOUND: 'No such route.',

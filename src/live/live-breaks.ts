@@ -15,6 +15,7 @@ import type { Transport } from '../transport/transport.ts';
 import type { BreakRecord } from './break-plan.ts';
 import type { BreakStore } from './break-store.ts';
 import { cueExpired } from './cue.ts';
+import type { LiveActivity } from './live-activity.ts';
 import { pendingRecord, prefetchBreak, type PrefetchDeps } from './prefetch.ts';
 
 /** What the flow needs. */
@@ -25,6 +26,10 @@ export interface LiveBreaksOptions {
   readonly codec: RecordCodec;
   readonly defaultPodMaxAds: number;
   readonly logger: Logger;
+  /** Notes cues, prefetches and ready plans for the Control Room. */
+  readonly activity?: LiveActivity;
+  /** Counts cues received, by source. */
+  readonly onCueReceived?: (source: 'http' | 'topic') => void;
   readonly now?: () => number;
 }
 
@@ -63,13 +68,17 @@ export class LiveBreaks {
       status,
       plan: `/v1/live/breaks/${encodeURIComponent(cue.breakId)}`,
     });
+    this.#o.onCueReceived?.('http');
     if (cueExpired(cue, this.#now())) {
       throw new RequestError(422, 'LIVE_CUE_EXPIRED', `Break ${cue.breakId} ended at ${new Date(cue.startsAt + cue.durationMs).toISOString()}; nothing to prefetch.`, { field: 'startsAt' });
     }
     const existing = await store.createPending(pendingRecord(cue, this.#o.defaultPodMaxAds));
     if (existing !== null) {
       if (existing.liveEventId !== cue.liveEventId) throw conflict(cue, existing);
-      if (existing.status === 'ready') return accepted('ready');
+      if (existing.status === 'ready') {
+        this.#o.activity?.ready(existing);
+        return accepted('ready');
+      }
       // Still pending: the origin repeats a cue it got no answer for. Publishing it again
       // is harmless (the consumer joins a running prefetch) and unsticks a cue whose
       // first publication was lost.
@@ -81,12 +90,14 @@ export class LiveBreaks {
       if (existing === null) await store.deletePending(cue.breakId).catch(() => {});
       throw new RequestError(503, 'LIVE_CUE_NOT_ACCEPTED', 'The event log did not take the cue; retry after the Retry-After delay.', { retryAfterSeconds: jitteredRetryAfterSeconds(1, 3) });
     }
+    this.#o.activity?.cued(cue);
     return accepted('pending');
   }
 
   /** A cue from live.cues: prefetches the break unless it is over or already ready. */
   async onCue(cue: AdBreakCue): Promise<void> {
-    const { store, logger } = this.#o;
+    const { store, logger, activity } = this.#o;
+    this.#o.onCueReceived?.('topic');
     if (cueExpired(cue, this.#now())) {
       logger.info({ breakId: cue.breakId, liveEventId: cue.liveEventId }, 'cue for a break that has ended; not prefetched');
       return;
@@ -100,10 +111,15 @@ export class LiveBreaks {
         logger.warn({ breakId: cue.breakId, liveEventId: cue.liveEventId, existing: existing.liveEventId }, 'cue reuses the breakId of another live event; ignored');
         return;
       }
-      if (existing?.status === 'ready') return;
+      if (existing?.status === 'ready') {
+        activity?.ready(existing);
+        return;
+      }
+      activity?.prefetching(cue);
       const started = this.#now();
       const ready = await prefetchBreak(this.#o.prefetch, existing ?? pending, () => this.#now());
       await store.putReady(ready);
+      activity?.ready(ready);
       logger.info(
         { breakId: cue.breakId, liveEventId: cue.liveEventId, cohorts: Object.keys(ready.cohorts).length, ms: this.#now() - started, startsInMs: cue.startsAt - this.#now() },
         'break prefetched',

@@ -4,10 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../core/engine.ts';
-import { requireAdmin } from '../http/admin-auth.ts';
-import { parseSince } from '../core/time-spec.ts';
-import { inspectDeadLetters, replayDeadLetters } from './dead-letter-tools.ts';
 import type { Component } from '../core/component.ts';
+import { registerPipelineAdminRoutes } from './admin-routes.ts';
 import { MetadataRegistry } from '../ads/registry/metadata-registry.ts';
 import { loadTokenKeyring } from '../ads/tokens/load-keyring.ts';
 import { TokenService } from '../ads/tokens/token-service.ts';
@@ -60,6 +58,13 @@ export function buildProcessors(ctx: EngineContext, extensions: PipelineExtensio
   ];
 }
 
+/**
+ * Where the pipeline stands: `starting` until setup is done, `running`, `draining`
+ * (no more fetching; in-flight batches finish and commit), `drained` (stopped, while
+ * the engine goes on serving HTTP).
+ */
+export type PipelinePhase = 'starting' | 'running' | 'draining' | 'drained';
+
 /** The pipeline component. */
 export class PipelineComponent implements Component {
   readonly name = 'pipeline';
@@ -68,6 +73,8 @@ export class PipelineComponent implements Component {
   readonly pixels: PixelsSink | undefined;
   readonly #sinks: readonly Sink[];
   readonly #ctx: EngineContext;
+  #phase: PipelinePhase = 'starting';
+  #stopped: Promise<void> | undefined;
 
   /**
    * `groupId` overrides the configured consumer group; `warehouse: false` leaves the
@@ -119,32 +126,34 @@ export class PipelineComponent implements Component {
   }
 
   async start(): Promise<void> {
+    // An operator may have drained the pipeline before setup finished.
+    if (this.#stopped !== undefined) return;
     await this.runtime.start();
+    this.#phase = 'running';
   }
 
-  /** Operator routes for the dead-letter topic (admin token required). */
+  /** Where the pipeline stands. */
+  phase(): PipelinePhase {
+    return this.#phase;
+  }
+
+  /** Operator routes: dead letters, vendor pauses, drain (admin token required). */
   routes(app: FastifyInstance): void {
-    const { config, backends, codec, logger } = this.#ctx;
+    registerPipelineAdminRoutes(app, this.#ctx, this);
     registerObservationRoute(app, this.#ctx);
-    app.get('/v1/admin/dlq', async (request, reply) => {
-      if (requireAdmin(config.admin.token, request, reply) === undefined) return reply;
-      const since = parseSince((request.query as { since?: string }).since);
-      return { codes: await inspectDeadLetters(backends.transport, codec, since === undefined ? {} : { since }) };
-    });
-    app.post('/v1/admin/dlq/replay', async (request, reply) => {
-      const operator = requireAdmin(config.admin.token, request, reply);
-      if (operator === undefined) return reply;
-      const body = (request.body ?? {}) as { code?: unknown; since?: unknown; fromStart?: unknown };
-      if (typeof body.code !== 'string' || body.code === '') return reply.code(400).send({ code: 'HTTP_BAD_REQUEST', message: 'Give the reason code to replay: {"code": "RESOLVE_MISSING_METADATA"}.' });
-      const since = parseSince(typeof body.since === 'string' ? body.since : undefined);
-      const report = await replayDeadLetters(backends.transport, codec, { code: body.code, fromStart: body.fromStart === true, ...(since === undefined ? {} : { since }) });
-      logger.info({ audit: 'dlq-replay', operator: operator.name, at: new Date().toISOString(), ...report }, 'operator replayed dead letters');
-      return report;
-    });
   }
 
-  async stop(): Promise<void> {
-    await this.runtime.stop();
-    for (const sink of this.#sinks) await sink.close();
+  /**
+   * Stops fetching, lets in-flight batches finish and commit, closes the sinks. Safe to
+   * call twice: an operator's drain and the engine's stop share one shutdown.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#phase = 'draining';
+      await this.runtime.stop();
+      for (const sink of this.#sinks) await sink.close();
+      this.#phase = 'drained';
+    })();
+    return this.#stopped;
   }
 }

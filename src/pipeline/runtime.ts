@@ -9,8 +9,9 @@
  *   nothing more is fetched for it) while other partitions go on: backpressure, not
  *   loss.
  * - A single bad event is dead-lettered; it never stops its partition.
- * - On stop or rebalance, a batch that cannot finish is abandoned uncommitted, and is
- *   read again by whoever owns the partition next (every effect is idempotent).
+ * - On stop (a drain), batches in flight still go to the sinks and are committed; one
+ *   whose sink asks for a retry, or any batch on a rebalance, is abandoned uncommitted
+ *   and read again by whoever owns the partition next (every effect is idempotent).
  */
 import type { DeadLetter } from '../../schemas/types.ts';
 import { QuartileError, isQuartileError, messageOf } from '../core/errors.ts';
@@ -113,6 +114,8 @@ export class PipelineRuntime {
       consumer.pause(consumer.assignment());
       while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 20));
       await consumer.stop();
+      // The last commits moved the lag: report it, or the gauge would keep a stale value.
+      await this.#reportLag();
     }
     for (const p of this.#o.processors) await p.close?.();
   }
@@ -267,7 +270,9 @@ export class PipelineRuntime {
     const o = this.#o;
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      if (!this.#running || ctx?.isStale() === true) throw new Abandoned('stopping or rebalanced');
+      // Stopping lets a batch in flight make its first try (a drain finishes what it
+      // started) but never waits out a retry.
+      if ((attempt > 0 && !this.#running) || ctx?.isStale() === true) throw new Abandoned('stopping or rebalanced');
       const outcome = await sink.write(items, AbortSignal.timeout(60_000));
       switch (outcome.status) {
         case 'delivered':
@@ -294,7 +299,7 @@ export class PipelineRuntime {
 
   async #deliverDeadLetters(records: readonly DeadLetter[], ctx: BatchContext | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (!this.#running || ctx?.isStale() === true) throw new Abandoned('stopping or rebalanced');
+      if ((attempt > 0 && !this.#running) || ctx?.isStale() === true) throw new Abandoned('stopping or rebalanced');
       const result = await this.#o.deadLetters.write(records);
       if (result.ok) return;
       this.#o.logger.warn({ attempt, err: result.error.message }, 'dead-letter topic unavailable; holding the partition');

@@ -44,6 +44,8 @@ export interface Metrics {
   readonly adsErrorBeacons: Counter<'outcome'>;
   /** Live break cohorts prefetched. Labels: result (filled, empty, failed). */
   readonly livePrefetch: Counter<'result'>;
+  /** Ad break cues received. Labels: source (http: POST /v1/live/cues, topic: read from live.cues). */
+  readonly liveCues: Counter<'source'>;
   /** Vendor beacons by final outcome. Labels: vendor (configured name, else other), outcome (delivered, failed, suppressed), reason. */
   readonly pixelBeacons: Counter<'vendor' | 'outcome' | 'reason'>;
   /** Beacon HTTP attempts. Labels: vendor, result (delivered, retry, reject). */
@@ -115,6 +117,7 @@ export function createMetrics(defaultLabels: Record<string, string> = {}): Metri
     adsCapped: new Counter({ name: 'quartile_ads_capped_total', help: 'Ads left out of a pod because the viewer is at a frequency cap, by scope.', labelNames: ['scope'], registers }),
     adsErrorBeacons: new Counter({ name: 'quartile_ads_error_beacons_total', help: 'VAST Error URIs fired by the Ads Manager, by outcome.', labelNames: ['outcome'], registers }),
     livePrefetch: new Counter({ name: 'quartile_live_prefetch_total', help: 'Live break cohorts prefetched, by result.', labelNames: ['result'], registers }),
+    liveCues: new Counter({ name: 'quartile_live_cues_total', help: 'Ad break cues received, by source (http, topic).', labelNames: ['source'], registers }),
     pixelBeacons: new Counter({
       name: 'quartile_pixel_beacons_total',
       help: 'Vendor beacons by final outcome (delivered, failed, suppressed) and reason code.',

@@ -21,10 +21,16 @@ function checksum(migration: Migration): string {
   return createHash('sha256').update(migration.statements('db').join(';\n')).digest('hex').slice(0, 16);
 }
 
-/** Applies what is pending, reporting progress through `onProgress`. */
+/** Where a migration run stands: statements applied of those pending. */
+export interface MigrationProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Applies what is pending, reporting each step through `onProgress`. */
 export async function migrate(
   warehouse: Warehouse,
-  options: { migrations?: readonly Migration[]; onProgress?: (line: string) => void } = {},
+  options: { migrations?: readonly Migration[]; onProgress?: (line: string, progress: MigrationProgress) => void } = {},
 ): Promise<MigrationReport> {
   const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
   const db = warehouse.database;
@@ -37,6 +43,8 @@ export async function migrate(
   );
   const done = new Map(rows.map((r) => [Number(r.version), r.checksum]));
   const report: MigrationReport = { applied: [], alreadyApplied: 0, changed: [] };
+  const total = migrations.filter((m) => !done.has(m.version)).reduce((n, m) => n + m.statements(db).length, 0);
+  let applied = 0;
   for (const migration of migrations) {
     const sum = checksum(migration);
     const recorded = done.get(migration.version);
@@ -45,10 +53,12 @@ export async function migrate(
       if (recorded !== sum) report.changed.push({ version: migration.version, name: migration.name });
       continue;
     }
-    options.onProgress?.(`applying ${migration.version} ${migration.name}`);
+    const step = `applying ${migration.version} ${migration.name}`;
+    options.onProgress?.(step, { done: applied, total });
     for (const statement of migration.statements(db)) {
       try {
         await warehouse.command(statement);
+        options.onProgress?.(step, { done: ++applied, total });
       } catch (cause) {
         throw new QuartileError(
           'WAREHOUSE_MIGRATION_FAILED',

@@ -18,6 +18,7 @@ import { cohortKeyOf, cohortSpec, consentClass, deviceClassOf, DEFAULT_COHORT, t
 import { parseCue } from '../../live/cue.ts';
 import { CueConsumer } from '../../live/cue-consumer.ts';
 import { HerdServer } from '../../live/herd.ts';
+import { LiveActivity } from '../../live/live-activity.ts';
 import { LiveBreaks } from '../../live/live-breaks.ts';
 import { parseCapRules } from '../caps/cap-rules.ts';
 import { loadCapKey } from '../caps/profile-key.ts';
@@ -35,6 +36,8 @@ const NOT_READY_CACHE = 'public, max-age=1';
 
 export class AdsManager implements Component {
   readonly name = 'ads-manager';
+  /** Recent live breaks as this process saw them (cues, prefetch, herd decisions), for the Control Room. */
+  readonly liveActivity = new LiveActivity();
   readonly #ctx: EngineContext;
   readonly #cohorts: CohortSpec;
   readonly #tokens: TokenService;
@@ -78,6 +81,8 @@ export class AdsManager implements Component {
       codec,
       defaultPodMaxAds: ads.defaultPodMaxAds,
       logger,
+      activity: this.liveActivity,
+      onCueReceived: (source) => metrics.liveCues.inc({ source }),
       prefetch: {
         decisions: this.#decisions,
         cohorts: this.#cohorts,
@@ -166,7 +171,9 @@ export class AdsManager implements Component {
       throw new RequestError(400, 'DECISION_BAD_REQUEST', `"liveEventId" does not match break ${breakId}, which belongs to live event ${record.liveEventId}.`, { field: 'liveEventId' });
     }
     if (record.status !== 'ready') throw notReady(breakId);
-    return this.#herd.decide(decision, randomUUID(), record, this.#traits(decision).key);
+    const response = await this.#herd.decide(decision, randomUUID(), record, this.#traits(decision).key);
+    this.liveActivity.decided(record);
+    return response;
   }
 
   async #cue(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -3,7 +3,8 @@
  * sinks around it: one event that makes a processor throw is isolated and
  * dead-lettered while its neighbours flow; a sink that asks for retries holds its
  * partition (backpressure) and loses nothing; a sink's partial refusal dead-letters
- * just the refused items; offsets are committed only once everything is acknowledged.
+ * just the refused items; offsets are committed only once everything is acknowledged;
+ * a stop (an operator's drain) finishes and commits the batch in flight.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,7 +77,7 @@ for (const backend of transports) {
     });
     after(() => transport.close());
 
-    async function run(records: string[], sink: RecordingSink, topicPartitions = 1): Promise<{ dead: DeadLetter[]; lag: () => Promise<number>; stop: () => Promise<void> }> {
+    async function run(records: string[], sink: RecordingSink, topicPartitions = 1, processors: readonly Processor[] = [parse]): Promise<{ dead: DeadLetter[]; lag: () => Promise<number>; stop: () => Promise<void> }> {
       const topic = uniqueName('runtime');
       const groupId = uniqueName('group');
       await transport.ensureTopics([{ name: topic, partitions: topicPartitions }]);
@@ -89,7 +90,7 @@ for (const backend of transports) {
         groupId,
         partitionsConcurrently: 2,
         maxBatchRecords: 10,
-        processors: [parse],
+        processors,
         sinks: [sink],
         deadLetters,
         deadLetterForOutput: async (output, stage, error, now) => deadLetterFor((output as { event: Parameters<typeof deadLetterFor>[0] }).event, stage, error, now),
@@ -132,6 +133,30 @@ for (const backend of transports) {
       } finally {
         await r.stop();
       }
+    });
+
+    it('finishes and commits the batch in flight when stopped, so a drain repeats nothing', async () => {
+      const sink = new RecordingSink();
+      let reached!: () => void;
+      const inFlight = new Promise<void>((r) => (reached = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      // A step still working on the batch when the stop comes.
+      const slow: Processor = {
+        name: 'decrypt',
+        async process(): Promise<StepResult> {
+          reached();
+          await gate;
+          return { kind: 'emit' };
+        },
+      };
+      const r = await run(['a', 'b', 'c'], sink, 1, [parse, slow]);
+      await inFlight;
+      const stopped = r.stop();
+      release();
+      await stopped;
+      assert.deepEqual(sink.got, ['a', 'b', 'c'], 'delivered, not abandoned');
+      assert.equal(await r.lag(), 0, 'and committed before the stop returned');
     });
 
     it('dead-letters only the items a sink refuses', async () => {

@@ -66,6 +66,9 @@ describe('config', () => {
     ['a Redis URL with the wrong scheme', { QUARTILE_REDIS_URL: 'http://x' }, /redis\.url.*redis/],
     ['an unknown log level', { QUARTILE_LOG_LEVEL: 'loud' }, /logLevel.*one of/],
     ['a bad boolean', { QUARTILE_KAFKA_SSL: 'maybe' }, /kafka\.ssl/],
+    ['a Control Room path without its leading slash', { QUARTILE_CONTROL_ROOM_PATH: 'ops' }, /controlRoom\.path.*a path such as/],
+    ['a Control Room path over the API', { QUARTILE_CONTROL_ROOM_PATH: '/v1/ops' }, /controlRoom\.path/],
+    ['a Control Room path over /metrics', { QUARTILE_CONTROL_ROOM_PATH: '/metrics' }, /controlRoom\.path/],
   ];
   for (const [what, env, message] of invalid) {
     it(`refuses ${what}`, () => {
