@@ -23,7 +23,8 @@ export interface HerdStats {
   spanMs: number;
 }
 
-const MAX_ATTEMPTS = 4;
+// A player keeps asking for a few seconds (the break is still on), then plays slate.
+const MAX_ATTEMPTS = 8;
 
 /** Sends the herd; calls `onDecision` as answers arrive. Resolves when every viewer has an answer or gave up. */
 export async function runHerd(
