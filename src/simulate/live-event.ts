@@ -52,20 +52,27 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; t
   return { status: response.statusCode, text: await response.body.text() };
 }
 
-/** Sends a cue and waits (up to the break start) for its prefetched plan. */
-async function cueBreak(adsUrl: string, liveEventId: string, breakId: string, startsAt: number, durationMs: number, podSize: number): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+/**
+ * Sends a cue, retrying like a live origin while the Ads Manager answers 503 (its
+ * event log down, say) until the break would be over, then waits (up to the break
+ * start) for the prefetched plan. A break whose cue never got through still happens:
+ * the herd then gets per-viewer decisions. Returns whether the cue was taken.
+ */
+async function cueBreak(adsUrl: string, liveEventId: string, breakId: string, startsAt: number, durationMs: number, podSize: number): Promise<boolean> {
+  let taken = false;
+  while (!taken && Date.now() < startsAt + durationMs) {
     const answer = await postJson(`${adsUrl}/v1/live/cues`, { liveEventId, breakId, startsAt, durationMs, podMaxAds: podSize }).catch((e: unknown) => ({ status: 0, text: String(e) }));
-    if (answer.status === 202 || answer.status === 200) break;
-    if (attempt >= 20) throw new Error(`the Ads Manager refused the cue of ${breakId}: ${answer.status} ${answer.text}`);
-    await new Promise((r) => setTimeout(r, 500));
+    taken = answer.status === 202 || answer.status === 200;
+    if (!taken && answer.status >= 400 && answer.status < 500) throw new Error(`the Ads Manager refused the cue of ${breakId}: ${answer.status} ${answer.text}`);
+    if (!taken) await new Promise((r) => setTimeout(r, 500));
   }
-  while (Date.now() < startsAt) {
+  while (taken && Date.now() < startsAt) {
     const plan = await request(`${adsUrl}/v1/live/breaks/${encodeURIComponent(breakId)}`).catch(() => undefined);
     await plan?.body.dump();
-    if (plan?.statusCode === 200) return;
+    if (plan?.statusCode === 200) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  return taken;
 }
 
 /** Plays the live event. */
