@@ -5,7 +5,6 @@
  * nothing, and a breakId reused by another live event is refused.
  */
 import type { AdBreakCue } from '../../schemas/types.ts';
-import { jitteredRetryAfterSeconds } from '../core/jitter.ts';
 import { messageOf } from '../core/errors.ts';
 import { RequestError } from '../ads/request-error.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -57,8 +56,13 @@ export class LiveBreaks {
 
   /**
    * A cue from POST /v1/live/cues: recorded as pending, then written to live.cues,
-   * whose consumer prefetches it. Throws a RequestError for an expired cue (422), a
-   * breakId of another live event (409) or a cue the event log did not take (503).
+   * whose consumer prefetches it. Throws a RequestError for an expired cue (422) or a
+   * breakId of another live event (409).
+   *
+   * When the event log does not take the cue (Kafka restarting, say), this process
+   * prefetches the break itself: the pending record and the plan live in the state
+   * seam, where every Ads Manager finds them, so a live break does not depend on the
+   * event log being up at the moment of its cue.
    */
   async accept(cue: AdBreakCue): Promise<CueAccepted> {
     const { store, codec, transport, logger } = this.#o;
@@ -86,18 +90,19 @@ export class LiveBreaks {
     try {
       await transport.send(TOPICS.liveCues, [{ key: cue.breakId, value: await codec.encode(TOPICS.liveCues, cue), timestamp: this.#now() }]);
     } catch (error) {
-      logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; answering 503');
-      if (existing === null) await store.deletePending(cue.breakId).catch(() => {});
-      throw new RequestError(503, 'LIVE_CUE_NOT_ACCEPTED', 'The event log did not take the cue; retry after the Retry-After delay.', { retryAfterSeconds: jitteredRetryAfterSeconds(1, 3) });
+      logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; prefetching it in this process');
+      this.#o.activity?.cued(cue);
+      this.onCue(cue, 'http').catch((e: unknown) => logger.error({ err: messageOf(e), breakId: cue.breakId }, 'local prefetch of a cue failed'));
+      return accepted('pending');
     }
     this.#o.activity?.cued(cue);
     return accepted('pending');
   }
 
-  /** A cue from live.cues: prefetches the break unless it is over or already ready. */
-  async onCue(cue: AdBreakCue): Promise<void> {
+  /** A cue from live.cues (or one the event log did not take): prefetches the break unless it is over or already ready. */
+  async onCue(cue: AdBreakCue, source: 'http' | 'topic' = 'topic'): Promise<void> {
     const { store, logger, activity } = this.#o;
-    this.#o.onCueReceived?.('topic');
+    if (source === 'topic') this.#o.onCueReceived?.('topic');
     if (cueExpired(cue, this.#now())) {
       logger.info({ breakId: cue.breakId, liveEventId: cue.liveEventId }, 'cue for a break that has ended; not prefetched');
       return;

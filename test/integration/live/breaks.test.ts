@@ -114,6 +114,27 @@ for (const set of backendSets()) {
       assert.deepEqual([claims.brk, claims.seq, claims.ad, claims.cmp, claims.sid], [breakId, 1, 'g1', 'cmp-g1', null]);
     });
 
+    it('prefetches a cue itself when the event log does not take it, so the break still happens', async () => {
+      const transport = engine.engine.context.backends.transport;
+      const send = transport.send.bind(transport);
+      // The event log refuses the cue (a broker restarting): the cue must not be lost.
+      transport.send = async (topic, records) => {
+        if (topic.endsWith('live.cues')) throw new Error('the event log is restarting');
+        return send(topic, records);
+      };
+      try {
+        const breakId = uniqueName('brk');
+        const accepted = await cue(breakId);
+        assert.equal(accepted.status, 202);
+        await ready(breakId);
+        const answer = await decide(breakId);
+        assert.equal(answer.status, 200);
+        assert.deepEqual(answer.body.ads.map((a) => a.adId), ['g1', 'g2']);
+      } finally {
+        transport.send = send;
+      }
+    });
+
     it('serves the break plan with Cache-Control so a CDN absorbs the herd', async () => {
       const breakId = uniqueName('brk');
       await cue(breakId);
