@@ -8,5 +8,6 @@ import { vastCommand } from './vast.ts';
 import { keysCommand } from './keys.ts';
 import { tokenCommand } from './token.ts';
 import { dlqCommand } from './dlq.ts';
+import { reportCommand } from './report.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand];
+export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand, reportCommand];
