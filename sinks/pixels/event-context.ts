@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { QuartileConfig } from '../../src/config/spec.ts';
 import { QuartileError } from '../../src/core/errors.ts';
 import { loadOrCreateSecretFile } from '../../src/core/secret-file.ts';
-import type { MacroValues } from '../../src/ads/vast/macros.ts';
+import type { MacroLayers, MacroValues } from '../../src/ads/vast/macros.ts';
 import type { AdMetadata } from '../../src/ads/registry/ad-metadata.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { BeaconDevice } from '../../src/beacons/dispatcher.ts';
@@ -90,12 +90,12 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serve
 export type IfaMode = 'hashed' | 'raw' | 'withheld';
 
 /**
- * The macro values of one beacon: the event's, the beacon's own, and [IFA]/[IFATYPE]
- * for this vendor. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
+ * The macro values of one beacon, as layers (no merged copy per beacon): [IFA]/[IFATYPE]
+ * for this vendor, then the beacon's own, then the event's. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
  * Manager does in ad requests; `hashed` gives each vendor its own keyed hash, so
  * vendors cannot join their logs on it.
  */
-export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroValues {
+export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroLayers {
   let ifa: string | null | undefined;
   let ifaType: string | null | undefined;
   if (ctx.limitAdTracking || mode === 'withheld') {
@@ -111,7 +111,8 @@ export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, i
     ifa = vendorScopedIfa(ifaKey, vendor, ctx.ifa);
     ifaType = 'ppid';
   }
-  return { ...ctx.macros, ...extra, IFA: ifa, IFATYPE: ifaType };
+  const own = { IFA: ifa, IFATYPE: ifaType };
+  return extra === undefined ? [own, ctx.macros] : [own, extra, ctx.macros];
 }
 
 /** A keyed hash of `ifa` for one vendor, formatted as a UUID as IFAs are. */
