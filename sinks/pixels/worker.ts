@@ -2,21 +2,24 @@
  * The pixels sink's background worker: fires queued beacons, so that `write()` never
  * waits for a vendor. One lane per vendor domain holds what this process will fire:
  * due beacons in order, retries by due time. A lane sends at most its concurrency at
- * once (p-limit) and at most its TPS cap, and stops while its circuit is open or its
- * vendor is paused; its beacons wait meanwhile, and are dead-lettered only when their
- * deadline passes.
+ * once and at most its TPS cap, and stops while its circuit is open or its vendor is
+ * paused; its beacons wait meanwhile, and are dead-lettered only when their deadline
+ * passes.
  *
  * Before each attempt the worker takes the beacon's lease and reads its ledger (see
  * ledger.ts), so two processes that both hold a beacon (a rebalance, a takeover) fire
- * it once. Final outcomes are applied in small batches: dead letter (failed ones),
- * ledger, outbox row, then the queue entries are removed.
+ * it once. Both are done for all the beacons a lane starts at once, in one state call
+ * each, and a lane refills once per turn of the event loop rather than once per
+ * answer, so that at thousands of beacons a second the state store sees batches.
+ * Final outcomes are applied in small batches: dead letter (failed ones), ledger,
+ * outbox row, then the queue entries are removed.
  *
  * Beacons queued by a process that stopped or died are taken over by whichever
  * process finds them overdue by `pixels.orphanAfterMs` (a scan of the durable queue).
  */
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { DeadLetter } from '../../schemas/types.ts';
-import { expandMacros } from '../../src/ads/vast/macros.ts';
+import { MacroTemplate } from '../../src/ads/vast/macros.ts';
+import { LruCache } from '../../src/core/lru-cache.ts';
 import type { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
 import { messageOf } from '../../src/core/errors.ts';
 import type { ReasonCode } from '../../src/core/reason-codes.ts';
@@ -101,16 +104,17 @@ class Lane {
   ready: QueuedBeacon[] = [];
   head = 0;
   readonly delayed = new DueHeap();
+  /** Attempts in flight (claiming, firing or recording), at most the vendor's concurrency. */
   active = 0;
-  readonly limit: LimitFunction;
   readonly bucket: TokenBucket;
   readonly breaker: CircuitBreaker;
   wake: NodeJS.Timeout | undefined;
+  /** A refill is due at the end of this turn of the event loop. */
+  refillQueued = false;
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;
     this.vendor = vendor;
-    this.limit = pLimit(vendor.concurrency);
     this.bucket = new TokenBucket(vendor.tps);
     this.breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs });
   }
@@ -172,6 +176,8 @@ export class BeaconWorker {
   #lastFlush = 0;
   #stopped = false;
   #inFlight = 0;
+  /** Beacon templates, compiled once each (a vendor's template serves every impression). */
+  readonly #templates = new LruCache<string, MacroTemplate>({ maxEntries: 10_000, ttlMs: 60 * 60_000 });
 
   constructor(options: BeaconWorkerOptions) {
     this.#o = options;
@@ -279,32 +285,41 @@ export class BeaconWorker {
     return lane.vendor.known ? lane.vendor.name : 'other';
   }
 
-  /** Starts as many attempts as the lane's limits allow. */
+  /** Starts as many attempts as the lane's limits allow, claiming them together. */
   #pump(lane: Lane): void {
     if (this.#stopped || this.#paused.has(lane.vendor.name)) return;
+    let batch: QueuedBeacon[] | undefined;
     while (lane.head < lane.ready.length && lane.active < lane.vendor.concurrency) {
       const circuit = lane.breaker.state;
       if (circuit === 'open') {
         this.#wakeLater(lane, lane.breaker.waitMs);
-        return;
+        break;
       }
       const wait = lane.bucket.waitMs;
       if (wait > 0) {
         this.#wakeLater(lane, wait);
-        return;
+        break;
       }
       // Half-open lets one probe through; the others wait for its answer.
-      if (!lane.breaker.tryAcquire()) return;
+      if (!lane.breaker.tryAcquire()) break;
       lane.bucket.tryTake();
-      const beacon = lane.take()!;
+      (batch ??= []).push(lane.take()!);
       lane.active++;
       this.#inFlight++;
-      void lane.limit(() => this.#attempt(lane, beacon)).finally(() => {
-        lane.active--;
-        this.#inFlight--;
-        this.#pump(lane);
-      });
     }
+    if (batch !== undefined) void this.#claim(lane, batch);
+  }
+
+  /** One attempt is over: its slot is refilled with the others freed in this turn. */
+  #release(lane: Lane): void {
+    lane.active--;
+    this.#inFlight--;
+    if (lane.refillQueued) return;
+    lane.refillQueued = true;
+    setImmediate(() => {
+      lane.refillQueued = false;
+      this.#pump(lane);
+    });
   }
 
   #wakeLater(lane: Lane, ms: number): void {
@@ -322,39 +337,76 @@ export class BeaconWorker {
     lane.delayed.push(beacon);
   }
 
-  async #attempt(lane: Lane, beacon: QueuedBeacon): Promise<void> {
-    const { state, metrics } = this.#o;
-    const job = beacon.job;
-    let ctx: EventContext | null;
+  /**
+   * Takes the leases of `batch` and reads their ledgers (one state call each), then
+   * fires those that are this process's to fire and still queued.
+   */
+  async #claim(lane: Lane, batch: readonly QueuedBeacon[]): Promise<void> {
+    const { state, owner } = this.#o;
+    let leases: Array<string | null>;
+    let ledgers: Array<string | null>;
     try {
-      const lease = await state.setIfAbsent(keys.lease(job.id), this.#o.owner, this.#leaseMs);
-      if (lease !== null && lease !== this.#o.owner) {
+      leases = await state.setIfAbsentMany(batch.map((b) => keys.lease(b.job.id)), owner, this.#leaseMs);
+      ledgers = await state.getMany(batch.map((b) => keys.ledger(b.job.id)));
+    } catch (error) {
+      this.#o.logger.warn({ err: messageOf(error), vendor: lane.vendor.name, beacons: batch.length }, 'beacon queue unreachable; the beacons wait');
+      for (const beacon of batch) {
         lane.breaker.release(); // nothing was sent
-        this.#later(lane, beacon, this.#leaseMs);
-        return;
+        this.#later(lane, beacon, 1_000);
+        this.#release(lane);
       }
-      const ledger = await state.get(keys.ledger(job.id));
-      if (ledger !== LEDGER.queued) {
+      return;
+    }
+    const unleased: string[] = [];
+    batch.forEach((beacon, i) => {
+      const lease = leases[i];
+      if (lease !== null && lease !== owner) {
+        lane.breaker.release();
+        this.#later(lane, beacon, this.#leaseMs);
+        this.#release(lane);
+      } else if (ledgers[i] !== LEDGER.queued) {
         // Done elsewhere (delivered, failed, suppressed), or never fully queued.
         lane.breaker.release();
         this.#forget(beacon);
-        await state.delete([keys.lease(job.id)]);
+        unleased.push(keys.lease(beacon.job.id));
+        this.#release(lane);
+      } else {
+        void this.#attempt(lane, beacon);
+      }
+    });
+    if (unleased.length > 0) await state.delete(unleased).catch(() => 0);
+  }
+
+  /** One attempt of a claimed beacon: fire it, then finish it or schedule its retry. */
+  async #attempt(lane: Lane, beacon: QueuedBeacon): Promise<void> {
+    try {
+      await this.#fire(lane, beacon);
+    } finally {
+      this.#release(lane);
+    }
+  }
+
+  async #fire(lane: Lane, beacon: QueuedBeacon): Promise<void> {
+    const { state, metrics } = this.#o;
+    const job = beacon.job;
+    let ctx = beacon.ctx;
+    if (ctx === null) {
+      try {
+        ctx = await this.#loadContext(job.eventId);
+      } catch (error) {
+        lane.breaker.release();
+        this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
+        this.#later(lane, beacon, 1_000);
         return;
       }
-      ctx = beacon.ctx ?? (await this.#loadContext(job.eventId));
-    } catch (error) {
-      lane.breaker.release();
-      this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
-      this.#later(lane, beacon, 1_000);
-      return;
+      if (ctx === null) {
+        lane.breaker.release();
+        this.#finish({ beacon, outcome: 'failed', reason: 'SINK_PIXEL_CONTEXT_LOST', retriable: false, status: null, latencyMs: 0 });
+        return;
+      }
+      beacon.ctx = ctx;
     }
-    if (ctx === null) {
-      lane.breaker.release();
-      this.#finish({ beacon, outcome: 'failed', reason: 'SINK_PIXEL_CONTEXT_LOST', retriable: false, status: null, latencyMs: 0 });
-      return;
-    }
-    beacon.ctx = ctx;
-    const url = expandMacros(job.template, beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
+    const url = this.#template(job.template).expand(beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
     const result = await this.#o.dispatcher.fire(url, { device: ctx.device });
     job.attempts++;
     const vendorLabel = this.#metricVendor(lane);
@@ -384,6 +436,15 @@ export class BeaconWorker {
     } catch {
       // The lease expires by itself; the local schedule goes on.
     }
+  }
+
+  #template(template: string): MacroTemplate {
+    let compiled = this.#templates.get(template);
+    if (compiled === undefined) {
+      compiled = new MacroTemplate(template);
+      this.#templates.set(template, compiled);
+    }
+    return compiled;
   }
 
   async #loadContext(eventId: string): Promise<EventContext | null> {
@@ -443,7 +504,10 @@ export class BeaconWorker {
         ),
       );
       await this.#o.outcomes.add(rows);
-      await Promise.all(batch.map((c) => state.set(keys.ledger(c.beacon.job.id), c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed, this.#c.ledgerTtlMs)));
+      await state.setMany(
+        batch.map((c) => ({ key: keys.ledger(c.beacon.job.id), value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
+        this.#c.ledgerTtlMs,
+      );
       const byHost = new Map<string, string[]>();
       for (const c of batch) {
         const ids = byHost.get(c.beacon.job.host);
