@@ -311,7 +311,7 @@ export class BeaconWorker {
   }
 
   /** One attempt is over: its slot is refilled with the others freed in this turn. */
-  #release(lane: Lane): void {
+  #attemptOver(lane: Lane): void {
     lane.active--;
     this.#inFlight--;
     if (lane.refillQueued) return;
@@ -353,7 +353,7 @@ export class BeaconWorker {
       for (const beacon of batch) {
         lane.breaker.release(); // nothing was sent
         this.#later(lane, beacon, 1_000);
-        this.#release(lane);
+        this.#attemptOver(lane);
       }
       return;
     }
@@ -363,13 +363,13 @@ export class BeaconWorker {
       if (lease !== null && lease !== owner) {
         lane.breaker.release();
         this.#later(lane, beacon, this.#leaseMs);
-        this.#release(lane);
+        this.#attemptOver(lane);
       } else if (ledgers[i] !== LEDGER.queued) {
         // Done elsewhere (delivered, failed, suppressed), or never fully queued.
         lane.breaker.release();
         this.#forget(beacon);
         unleased.push(keys.lease(beacon.job.id));
-        this.#release(lane);
+        this.#attemptOver(lane);
       } else {
         void this.#attempt(lane, beacon);
       }
@@ -382,7 +382,7 @@ export class BeaconWorker {
     try {
       await this.#fire(lane, beacon);
     } finally {
-      this.#release(lane);
+      this.#attemptOver(lane);
     }
   }
 
