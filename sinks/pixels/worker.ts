@@ -27,7 +27,7 @@ import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
 import type { Metrics } from '../../src/telemetry/metrics.ts';
-import { CIRCUIT, CircuitBreaker, TokenBucket } from './circuit-breaker.ts';
+import { CIRCUIT, CircuitBreaker, TokenBucket, type CircuitState } from './circuit-breaker.ts';
 import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config.ts';
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
 import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
@@ -111,6 +111,8 @@ class Lane {
   wake: NodeJS.Timeout | undefined;
   /** A refill is due at the end of this turn of the event loop. */
   refillQueued = false;
+  /** The circuit state last written to the metric (it is written on change only). */
+  reportedCircuit: CircuitState | undefined;
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;
@@ -413,7 +415,11 @@ export class BeaconWorker {
     metrics.pixelAttempts.inc({ vendor: vendorLabel, result: result.outcome });
     metrics.pixelAttemptSeconds.observe({ vendor: vendorLabel }, result.latencyMs / 1000);
     lane.breaker.record(result.outcome !== 'retry');
-    if (lane.vendor.known) metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[lane.breaker.state]);
+    const circuit = lane.breaker.state;
+    if (lane.vendor.known && circuit !== lane.reportedCircuit) {
+      lane.reportedCircuit = circuit;
+      metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[circuit]);
+    }
     const now = Date.now();
     const decision = decide(result, job.attempts, job.firstAt, now, this.#retry);
     if (decision.kind === 'delivered') {
