@@ -21,7 +21,7 @@ const servers = ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((host) => {
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     // Bytes of a request whose end has not arrived yet (a request split across reads).
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       const data = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       let answers = 0;
