@@ -3,6 +3,7 @@
  * rate and spend, straight from ClickHouse (src/warehouse/reports/campaign-report.ts
  * says which tables and why). An aligned table, or one JSON object with `--json`.
  */
+import type { QuartileConfig } from '../config/spec.ts';
 import { openConfiguredWarehouse } from '../core/backends.ts';
 import { QuartileError, isQuartileError } from '../core/errors.ts';
 import { parseSince } from '../core/time-spec.ts';
@@ -39,7 +40,7 @@ function tableOf(rows: readonly CampaignReportRow[]): string[] {
 }
 
 /** Opens the warehouse, saying plainly when the engine holds the embedded one. */
-async function openForReport(config: ReturnType<typeof cliConfig>): Promise<Warehouse> {
+async function openForReport(config: QuartileConfig): Promise<Warehouse> {
   try {
     return await openConfiguredWarehouse(config);
   } catch (error) {

@@ -55,6 +55,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#done = done;
   }
 
+  /** Ends the exchange with an error that arose outside undici's callbacks. */
+  fail(error: Error): void {
+    this.#settle(error);
+  }
+
   #settle(error: Error | null): void {
     if (this.#settled) return;
     this.#settled = true;
@@ -145,7 +150,7 @@ function exchange(dispatcher: Dispatcher, url: URL, headers: Readonly<Record<str
     try {
       dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers }, handler);
     } catch (error) {
-      handler.onResponseError(null as unknown as Dispatcher.DispatchController, error as Error);
+      handler.fail(error as Error); // undici refused the request itself (a bad header, a closed agent)
     }
   });
 }
