@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { QuartileConfig } from '../../src/config/spec.ts';
 import { QuartileError } from '../../src/core/errors.ts';
 import { loadOrCreateSecretFile } from '../../src/core/secret-file.ts';
-import type { MacroValues } from '../../src/ads/vast/macros.ts';
+import type { MacroLayers, MacroValues } from '../../src/ads/vast/macros.ts';
 import type { AdMetadata } from '../../src/ads/registry/ad-metadata.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { BeaconDevice } from '../../src/beacons/dispatcher.ts';
@@ -90,12 +90,12 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serve
 export type IfaMode = 'hashed' | 'raw' | 'withheld';
 
 /**
- * The macro values of one beacon: the event's, the beacon's own, and [IFA]/[IFATYPE]
- * for this vendor. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
+ * The macro values of one beacon, as layers (no merged copy per beacon): [IFA]/[IFATYPE]
+ * for this vendor, then the beacon's own, then the event's. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
  * Manager does in ad requests; `hashed` gives each vendor its own keyed hash, so
  * vendors cannot join their logs on it.
  */
-export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroValues {
+export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroLayers {
   let ifa: string | null | undefined;
   let ifaType: string | null | undefined;
   if (ctx.limitAdTracking || mode === 'withheld') {
@@ -111,7 +111,8 @@ export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, i
     ifa = vendorScopedIfa(ifaKey, vendor, ctx.ifa);
     ifaType = 'ppid';
   }
-  return { ...ctx.macros, ...extra, IFA: ifa, IFATYPE: ifaType };
+  const own = { IFA: ifa, IFATYPE: ifaType };
+  return extra === undefined ? [own, ctx.macros] : [own, extra, ctx.macros];
 }
 
 /** A keyed hash of `ifa` for one vendor, formatted as a UUID as IFAs are. */
@@ -125,11 +126,16 @@ export function deviceOf(ctx: EventContext): BeaconDevice {
   return ctx.device;
 }
 
+const IV_BYTES = 12;
+
 /** AES-256-GCM sealing of contexts in the state store. */
 export class ContextSealer {
   readonly #key: Buffer;
   /** Key id: the first bytes of the key's SHA-256, so a blob sealed under another key is recognised. */
   readonly #kid: string;
+  /** Random IVs drawn in bulk: one call to the system's random source per 1024 seals, not per seal. */
+  #ivs = Buffer.alloc(0);
+  #ivAt = 0;
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new QuartileError('CONFIG_INVALID_VALUE', 'pixels.queueKey must be 32 bytes (base64).');
@@ -139,11 +145,22 @@ export class ContextSealer {
 
   /** `kid.iv.tag.ciphertext`, base64url; `aad` binds the blob to its state key. */
   seal(ctx: EventContext, aad: string): string {
-    const iv = randomBytes(12);
+    const iv = this.#nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(aad));
     const body = Buffer.concat([cipher.update(JSON.stringify(ctx), 'utf8'), cipher.final()]);
     return `${this.#kid}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /** A fresh random 96-bit GCM IV (never reused: each is a distinct slice of random bytes). */
+  #nextIv(): Buffer {
+    if (this.#ivAt + IV_BYTES > this.#ivs.length) {
+      this.#ivs = randomBytes(IV_BYTES * 1024);
+      this.#ivAt = 0;
+    }
+    const iv = this.#ivs.subarray(this.#ivAt, this.#ivAt + IV_BYTES);
+    this.#ivAt += IV_BYTES;
+    return iv;
   }
 
   /** The context, or null when the blob is not ours or was altered. */

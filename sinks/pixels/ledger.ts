@@ -11,7 +11,7 @@
  * | `px:q:<host>` | sorted set: queued beacon ids of one vendor domain, by due time | while not empty |
  * | `px:hosts` | sorted set: domains with queued beacons | — |
  * | `px:paused` | sorted set: paused vendors | until resumed |
- * | `px:o` | sorted set: outcome rows waiting for ClickHouse `beacon_deliveries` | until written |
+ * | `px:o` | sorted set: batches of outcome rows (JSON arrays) waiting for ClickHouse `beacon_deliveries` | until written |
  *
  * A beacon id is `<eventId>|<vendor>|<uriHash>` (progress offsets: `ai:<adInstanceId>|…`,
  * as each fires once per ad play). Exactly once per beacon rests on two checks before

@@ -2,6 +2,8 @@
  * Beacon outcomes on their way to ClickHouse `beacon_deliveries`. A final outcome is
  * first added to the outbox in the state seam, in the same step that writes the
  * ledger, so it survives a crash; a flusher moves the outbox to ClickHouse in batches.
+ * One outbox member holds the rows of one batch (a JSON array), so rows are encoded
+ * and decoded once per batch rather than one by one.
  * One process flushes at a time (a lock in the state seam); every insert carries a
  * deduplication token of its rows, and the table is a ReplacingMergeTree on the
  * beacon, so a batch inserted twice is counted once.
@@ -15,7 +17,8 @@ import { utc } from '../clickhouse/rows.ts';
 import { keys, type DeliveryRow } from './ledger.ts';
 
 const TABLE = 'beacon_deliveries';
-const BATCH_ROWS = 5000;
+/** Outbox members (batches of rows) per insert. */
+const BATCH_MEMBERS = 64;
 
 /** Options of the flusher. */
 export interface OutcomeFlusherOptions {
@@ -27,7 +30,24 @@ export interface OutcomeFlusherOptions {
 
 /** A delivery row for an outcome completed now. */
 export function deliveryRow(fields: Omit<DeliveryRow, 'completed_at'>, completedAt: number): DeliveryRow {
-  return { ...fields, completed_at: utc(completedAt) };
+  return { ...fields, completed_at: completedText(completedAt) };
+}
+
+// Rows completed in one batch share their time: format it once.
+let completedMs = Number.NaN;
+let completedAtText = '';
+function completedText(ms: number): string {
+  if (ms !== completedMs) {
+    completedMs = ms;
+    completedAtText = utc(ms);
+  }
+  return completedAtText;
+}
+
+/** The rows of an outbox member: a batch (an array), or one row as earlier versions wrote them. */
+function rowsOf(member: string): Array<Record<string, unknown>> {
+  const parsed = JSON.parse(member) as Record<string, unknown> | Array<Record<string, unknown>>;
+  return Array.isArray(parsed) ? parsed : [parsed];
 }
 
 export class OutcomeFlusher {
@@ -49,8 +69,7 @@ export class OutcomeFlusher {
   /** Adds rows to the outbox (durably, in the state seam). */
   async add(rows: readonly DeliveryRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const now = Date.now();
-    await this.#o.state.sortedAdd(keys.outbox, rows.map((row) => ({ member: JSON.stringify(row), score: now })));
+    await this.#o.state.sortedAdd(keys.outbox, [{ member: JSON.stringify(rows), score: Date.now() }]);
     this.#unflushed += rows.length;
   }
 
@@ -68,17 +87,18 @@ export class OutcomeFlusher {
       if ((await state.setIfAbsent(keys.outboxLock, owner, 30_000)) !== null) return;
       try {
         for (;;) {
-          const members = await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, BATCH_ROWS);
+          const members = await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, BATCH_MEMBERS);
           if (members.length === 0) {
             this.#unflushed = 0;
             return;
           }
           const names = members.map((m) => m.member);
+          const rows = names.flatMap(rowsOf);
           const token = `${TABLE}:${createHash('sha256').update(names.join('\n')).digest('base64url').slice(0, 32)}`;
-          await warehouse.insert(TABLE, names.map((n) => JSON.parse(n) as Record<string, unknown>), { deduplicationToken: token });
+          await warehouse.insert(TABLE, rows, { deduplicationToken: token });
           await state.sortedRemove(keys.outbox, names);
-          this.#unflushed = Math.max(0, this.#unflushed - names.length);
-          if (members.length < BATCH_ROWS) {
+          this.#unflushed = Math.max(0, this.#unflushed - rows.length);
+          if (members.length < BATCH_MEMBERS) {
             this.#unflushed = 0;
             return;
           }

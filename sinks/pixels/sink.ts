@@ -31,7 +31,7 @@ import type { ReasonCode } from '../../src/core/reason-codes.ts';
 import type { PipelineEvent, PipelineOutput } from '../../src/pipeline/pipeline-event.ts';
 import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
 import type { Sink, WriteOutcome } from '../../src/pipeline/sink.ts';
-import type { StateStore } from '../../src/state/state-store.ts';
+import type { KeyValue, StateStore } from '../../src/state/state-store.ts';
 import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { loadHashKey } from '../../processors/hash/hash-keys.ts';
 import { DeadLetterSink } from '../dead-letter/sink.ts';
@@ -226,9 +226,10 @@ export class PixelsSink implements Sink {
       if (members === undefined) byHost.set(job.host, [{ member: job.id, score: job.due }]);
       else members.push({ member: job.id, score: job.due });
     }
-    const writes: Array<Promise<unknown>> = [];
-    for (const [id, ctx] of contexts) writes.push(this.#state.set(keys.context(id), this.#sealer.seal(ctx, keys.context(id)), ttl));
-    for (const job of jobs) writes.push(this.#state.set(keys.job(job.id), JSON.stringify(job), ttl));
+    const records: KeyValue[] = [];
+    for (const [id, ctx] of contexts) records.push({ key: keys.context(id), value: this.#sealer.seal(ctx, keys.context(id)) });
+    for (const job of jobs) records.push({ key: keys.job(job.id), value: JSON.stringify(job) });
+    const writes: Array<Promise<unknown>> = [this.#state.setMany(records, ttl)];
     for (const [host, members] of byHost) writes.push(this.#state.sortedAdd(keys.queue(host), members));
     if (byHost.size > 0) writes.push(this.#state.sortedAdd(keys.hosts, [...byHost.keys()].map((host) => ({ member: host, score: now }))));
     await Promise.all(writes);
@@ -239,10 +240,10 @@ export class PixelsSink implements Sink {
     ];
     await this.#outcomes.add(rows);
     const ledgerTtl = this.#config.ledgerTtlMs;
-    await Promise.all([
-      ...fresh.map((p) => this.#state.set(keys.ledger(p.id), LEDGER.queued, ledgerTtl)),
-      ...suppressed.map(({ planned: p }) => this.#state.set(keys.ledger(p.id), LEDGER.suppressed, ledgerTtl)),
-    ]);
+    await this.#state.setMany(
+      [...fresh.map((p) => ({ key: keys.ledger(p.id), value: LEDGER.queued })), ...suppressed.map(({ planned: p }) => ({ key: keys.ledger(p.id), value: LEDGER.suppressed }))],
+      ledgerTtl,
+    );
 
     for (const { planned: p, reason } of suppressed) this.#metrics.pixelBeacons.inc({ vendor: p.vendor.known ? p.vendor.name : 'other', outcome: 'suppressed', reason });
     for (const _ of invalid) this.#metrics.pixelBeacons.inc({ vendor: 'other', outcome: 'failed', reason: 'SINK_PIXEL_URL_INVALID' });

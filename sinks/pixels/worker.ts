@@ -2,21 +2,24 @@
  * The pixels sink's background worker: fires queued beacons, so that `write()` never
  * waits for a vendor. One lane per vendor domain holds what this process will fire:
  * due beacons in order, retries by due time. A lane sends at most its concurrency at
- * once (p-limit) and at most its TPS cap, and stops while its circuit is open or its
- * vendor is paused; its beacons wait meanwhile, and are dead-lettered only when their
- * deadline passes.
+ * once and at most its TPS cap, and stops while its circuit is open or its vendor is
+ * paused; its beacons wait meanwhile, and are dead-lettered only when their deadline
+ * passes.
  *
  * Before each attempt the worker takes the beacon's lease and reads its ledger (see
  * ledger.ts), so two processes that both hold a beacon (a rebalance, a takeover) fire
- * it once. Final outcomes are applied in small batches: dead letter (failed ones),
- * ledger, outbox row, then the queue entries are removed.
+ * it once. Both are done for all the beacons a lane starts at once, in one state call
+ * each, and a lane refills once per turn of the event loop rather than once per
+ * answer, so that at thousands of beacons a second the state store sees batches.
+ * Final outcomes are applied in small batches: dead letter (failed ones), ledger,
+ * outbox row, then the queue entries are removed.
  *
  * Beacons queued by a process that stopped or died are taken over by whichever
  * process finds them overdue by `pixels.orphanAfterMs` (a scan of the durable queue).
  */
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { DeadLetter } from '../../schemas/types.ts';
-import { expandMacros } from '../../src/ads/vast/macros.ts';
+import { MacroTemplate } from '../../src/ads/vast/macros.ts';
+import { LruCache } from '../../src/core/lru-cache.ts';
 import type { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
 import { messageOf } from '../../src/core/errors.ts';
 import type { ReasonCode } from '../../src/core/reason-codes.ts';
@@ -24,7 +27,7 @@ import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
 import type { Metrics } from '../../src/telemetry/metrics.ts';
-import { CIRCUIT, CircuitBreaker, TokenBucket } from './circuit-breaker.ts';
+import { CIRCUIT, CircuitBreaker, TokenBucket, type CircuitState } from './circuit-breaker.ts';
 import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config.ts';
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
 import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
@@ -101,16 +104,19 @@ class Lane {
   ready: QueuedBeacon[] = [];
   head = 0;
   readonly delayed = new DueHeap();
+  /** Attempts in flight (claiming, firing or recording), at most the vendor's concurrency. */
   active = 0;
-  readonly limit: LimitFunction;
   readonly bucket: TokenBucket;
   readonly breaker: CircuitBreaker;
   wake: NodeJS.Timeout | undefined;
+  /** A refill is due at the end of this turn of the event loop. */
+  refillQueued = false;
+  /** The circuit state last written to the metric (it is written on change only). */
+  reportedCircuit: CircuitState | undefined;
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;
     this.vendor = vendor;
-    this.limit = pLimit(vendor.concurrency);
     this.bucket = new TokenBucket(vendor.tps);
     this.breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs });
   }
@@ -172,6 +178,8 @@ export class BeaconWorker {
   #lastFlush = 0;
   #stopped = false;
   #inFlight = 0;
+  /** Beacon templates, compiled once each (a vendor's template serves every impression). */
+  readonly #templates = new LruCache<string, MacroTemplate>({ maxEntries: 10_000, ttlMs: 60 * 60_000 });
 
   constructor(options: BeaconWorkerOptions) {
     this.#o = options;
@@ -279,32 +287,41 @@ export class BeaconWorker {
     return lane.vendor.known ? lane.vendor.name : 'other';
   }
 
-  /** Starts as many attempts as the lane's limits allow. */
+  /** Starts as many attempts as the lane's limits allow, claiming them together. */
   #pump(lane: Lane): void {
     if (this.#stopped || this.#paused.has(lane.vendor.name)) return;
+    let batch: QueuedBeacon[] | undefined;
     while (lane.head < lane.ready.length && lane.active < lane.vendor.concurrency) {
       const circuit = lane.breaker.state;
       if (circuit === 'open') {
         this.#wakeLater(lane, lane.breaker.waitMs);
-        return;
+        break;
       }
       const wait = lane.bucket.waitMs;
       if (wait > 0) {
         this.#wakeLater(lane, wait);
-        return;
+        break;
       }
       // Half-open lets one probe through; the others wait for its answer.
-      if (!lane.breaker.tryAcquire()) return;
+      if (!lane.breaker.tryAcquire()) break;
       lane.bucket.tryTake();
-      const beacon = lane.take()!;
+      (batch ??= []).push(lane.take()!);
       lane.active++;
       this.#inFlight++;
-      void lane.limit(() => this.#attempt(lane, beacon)).finally(() => {
-        lane.active--;
-        this.#inFlight--;
-        this.#pump(lane);
-      });
     }
+    if (batch !== undefined) void this.#claim(lane, batch);
+  }
+
+  /** One attempt is over: its slot is refilled with the others freed in this turn. */
+  #attemptOver(lane: Lane): void {
+    lane.active--;
+    this.#inFlight--;
+    if (lane.refillQueued) return;
+    lane.refillQueued = true;
+    setImmediate(() => {
+      lane.refillQueued = false;
+      this.#pump(lane);
+    });
   }
 
   #wakeLater(lane: Lane, ms: number): void {
@@ -322,46 +339,87 @@ export class BeaconWorker {
     lane.delayed.push(beacon);
   }
 
-  async #attempt(lane: Lane, beacon: QueuedBeacon): Promise<void> {
-    const { state, metrics } = this.#o;
-    const job = beacon.job;
-    let ctx: EventContext | null;
+  /**
+   * Takes the leases of `batch` and reads their ledgers (one state call each), then
+   * fires those that are this process's to fire and still queued.
+   */
+  async #claim(lane: Lane, batch: readonly QueuedBeacon[]): Promise<void> {
+    const { state, owner } = this.#o;
+    let leases: Array<string | null>;
+    let ledgers: Array<string | null>;
     try {
-      const lease = await state.setIfAbsent(keys.lease(job.id), this.#o.owner, this.#leaseMs);
-      if (lease !== null && lease !== this.#o.owner) {
+      leases = await state.setIfAbsentMany(batch.map((b) => keys.lease(b.job.id)), owner, this.#leaseMs);
+      ledgers = await state.getMany(batch.map((b) => keys.ledger(b.job.id)));
+    } catch (error) {
+      this.#o.logger.warn({ err: messageOf(error), vendor: lane.vendor.name, beacons: batch.length }, 'beacon queue unreachable; the beacons wait');
+      for (const beacon of batch) {
         lane.breaker.release(); // nothing was sent
-        this.#later(lane, beacon, this.#leaseMs);
-        return;
+        this.#later(lane, beacon, 1_000);
+        this.#attemptOver(lane);
       }
-      const ledger = await state.get(keys.ledger(job.id));
-      if (ledger !== LEDGER.queued) {
+      return;
+    }
+    const unleased: string[] = [];
+    batch.forEach((beacon, i) => {
+      const lease = leases[i];
+      if (lease !== null && lease !== owner) {
+        lane.breaker.release();
+        this.#later(lane, beacon, this.#leaseMs);
+        this.#attemptOver(lane);
+      } else if (ledgers[i] !== LEDGER.queued) {
         // Done elsewhere (delivered, failed, suppressed), or never fully queued.
         lane.breaker.release();
         this.#forget(beacon);
-        await state.delete([keys.lease(job.id)]);
+        unleased.push(keys.lease(beacon.job.id));
+        this.#attemptOver(lane);
+      } else {
+        void this.#attempt(lane, beacon);
+      }
+    });
+    if (unleased.length > 0) await state.delete(unleased).catch(() => 0);
+  }
+
+  /** One attempt of a claimed beacon: fire it, then finish it or schedule its retry. */
+  async #attempt(lane: Lane, beacon: QueuedBeacon): Promise<void> {
+    try {
+      await this.#fire(lane, beacon);
+    } finally {
+      this.#attemptOver(lane);
+    }
+  }
+
+  async #fire(lane: Lane, beacon: QueuedBeacon): Promise<void> {
+    const { state, metrics } = this.#o;
+    const job = beacon.job;
+    let ctx = beacon.ctx;
+    if (ctx === null) {
+      try {
+        ctx = await this.#loadContext(job.eventId);
+      } catch (error) {
+        lane.breaker.release();
+        this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
+        this.#later(lane, beacon, 1_000);
         return;
       }
-      ctx = beacon.ctx ?? (await this.#loadContext(job.eventId));
-    } catch (error) {
-      lane.breaker.release();
-      this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
-      this.#later(lane, beacon, 1_000);
-      return;
+      if (ctx === null) {
+        lane.breaker.release();
+        this.#finish({ beacon, outcome: 'failed', reason: 'SINK_PIXEL_CONTEXT_LOST', retriable: false, status: null, latencyMs: 0 });
+        return;
+      }
+      beacon.ctx = ctx;
     }
-    if (ctx === null) {
-      lane.breaker.release();
-      this.#finish({ beacon, outcome: 'failed', reason: 'SINK_PIXEL_CONTEXT_LOST', retriable: false, status: null, latencyMs: 0 });
-      return;
-    }
-    beacon.ctx = ctx;
-    const url = expandMacros(job.template, beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
+    const url = this.#template(job.template).expand(beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
     const result = await this.#o.dispatcher.fire(url, { device: ctx.device });
     job.attempts++;
     const vendorLabel = this.#metricVendor(lane);
     metrics.pixelAttempts.inc({ vendor: vendorLabel, result: result.outcome });
     metrics.pixelAttemptSeconds.observe({ vendor: vendorLabel }, result.latencyMs / 1000);
     lane.breaker.record(result.outcome !== 'retry');
-    if (lane.vendor.known) metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[lane.breaker.state]);
+    const circuit = lane.breaker.state;
+    if (lane.vendor.known && circuit !== lane.reportedCircuit) {
+      lane.reportedCircuit = circuit;
+      metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[circuit]);
+    }
     const now = Date.now();
     const decision = decide(result, job.attempts, job.firstAt, now, this.#retry);
     if (decision.kind === 'delivered') {
@@ -384,6 +442,15 @@ export class BeaconWorker {
     } catch {
       // The lease expires by itself; the local schedule goes on.
     }
+  }
+
+  #template(template: string): MacroTemplate {
+    let compiled = this.#templates.get(template);
+    if (compiled === undefined) {
+      compiled = new MacroTemplate(template);
+      this.#templates.set(template, compiled);
+    }
+    return compiled;
   }
 
   async #loadContext(eventId: string): Promise<EventContext | null> {
@@ -443,7 +510,10 @@ export class BeaconWorker {
         ),
       );
       await this.#o.outcomes.add(rows);
-      await Promise.all(batch.map((c) => state.set(keys.ledger(c.beacon.job.id), c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed, this.#c.ledgerTtlMs)));
+      await state.setMany(
+        batch.map((c) => ({ key: keys.ledger(c.beacon.job.id), value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
+        this.#c.ledgerTtlMs,
+      );
       const byHost = new Map<string, string[]>();
       for (const c of batch) {
         const ids = byHost.get(c.beacon.job.host);

@@ -10,16 +10,17 @@
  * Accept-Language), while its own User-Agent names the server. These values are
  * used in flight only.
  *
- * Connections: every request goes through one undici Agent per SSRF policy
- * (src/net/http-get.ts), which keeps a keep-alive pool per origin, so a vendor that
+ * Connections: every request goes through src/net/status-get.ts, on the process's
+ * guarded undici Agent, which keeps a keep-alive pool per origin, so a vendor that
  * receives thousands of beacons a second is sent them over a few warm connections.
  * Callers bound the connections per origin by bounding their requests in flight (the
- * pixels sink does so per vendor domain with p-limit).
+ * pixels sink does so per vendor domain). Only the status is read: no body stream, and
+ * no AbortSignal per beacon.
  */
 import { performance } from 'node:perf_hooks';
 import { isQuartileError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
-import { httpGet } from '../net/http-get.ts';
+import { statusGet } from '../net/status-get.ts';
 
 /** The device a beacon is fired for; every field optional. */
 export interface BeaconDevice {
@@ -102,27 +103,39 @@ export class BeaconDispatcher {
   readonly #maxRedirects: number;
   readonly #allowPrivateNetwork: boolean;
   readonly #userAgent: string;
+  /** Headers per device object: an event's beacons share one device, so its headers are cleaned once. */
+  readonly #headers = new WeakMap<BeaconDevice, Readonly<Record<string, string>>>();
+  readonly #deviceless: Readonly<Record<string, string>>;
 
   constructor(options: BeaconDispatcherOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#maxRedirects = options.maxRedirects ?? 3;
     this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
     this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
+    this.#deviceless = { ...serverSideHeaders(undefined, this.#userAgent), accept: '*/*' };
+  }
+
+  #headersFor(device: BeaconDevice | undefined): Readonly<Record<string, string>> {
+    if (device === undefined) return this.#deviceless;
+    let headers = this.#headers.get(device);
+    if (headers === undefined) {
+      headers = { ...serverSideHeaders(device, this.#userAgent), accept: '*/*' };
+      this.#headers.set(device, headers);
+    }
+    return headers;
   }
 
   /** GETs `url` (macros already expanded) on behalf of `device`. Never throws. */
-  async fire(url: string, options: { readonly device?: BeaconDevice; readonly signal?: AbortSignal } = {}): Promise<BeaconOutcome> {
+  async fire(url: string, options: { readonly device?: BeaconDevice } = {}): Promise<BeaconOutcome> {
     const started = performance.now();
     const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
     try {
-      const response = await httpGet(url, {
+      const response = await statusGet(url, {
         timeoutMs: this.#timeoutMs,
-        maxBytes: 64 * 1024,
+        maxBodyBytes: 64 * 1024,
         maxRedirects: this.#maxRedirects,
         allowPrivateNetwork: this.#allowPrivateNetwork,
-        headers: { ...serverSideHeaders(options.device, this.#userAgent), accept: '*/*' },
-        discardBody: true,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        headers: this.#headersFor(options.device),
       });
       const status = response.status;
       if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: latency(), reason: null, retryAfterMs: null };
@@ -133,7 +146,7 @@ export class BeaconDispatcher {
         status,
         latencyMs: latency(),
         reason: 'NET_HTTP_STATUS',
-        retryAfterMs: retriable ? retryAfterMs(response.headers['retry-after']) : null,
+        retryAfterMs: retriable ? retryAfterMs(response.retryAfter) : null,
       };
     } catch (error) {
       const reason: ReasonCode = isQuartileError(error) ? error.code : 'NET_UNREACHABLE';

@@ -8,8 +8,22 @@ import { vastCommand } from './vast.ts';
 import { keysCommand } from './keys.ts';
 import { tokenCommand } from './token.ts';
 import { dlqCommand } from './dlq.ts';
+import { reportCommand } from './report.ts';
 import { simulateCommand } from './simulate.ts';
 import { reconcileCommand } from './reconcile.ts';
 import { warehouseCommand } from './warehouse.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, configCommand, topicsCommand, migrateCommand, vastCommand, keysCommand, tokenCommand, dlqCommand, simulateCommand, reconcileCommand, warehouseCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  configCommand,
+  topicsCommand,
+  migrateCommand,
+  vastCommand,
+  keysCommand,
+  tokenCommand,
+  dlqCommand,
+  reportCommand,
+  simulateCommand,
+  reconcileCommand,
+  warehouseCommand,
+];

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import type { QuartileConfig } from '../config/spec.ts';
 import { QuartileError, messageOf } from '../core/errors.ts';
+import type { ReasonCode } from '../core/reason-codes.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import type { CommandIo } from './command.ts';
 
@@ -21,9 +22,15 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
-/** A mistake in how the command was called; the CLI prints it with the usage. */
+/** A mistake in how the command was called; the CLI prints it, with its reason code when it has one. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  readonly code: ReasonCode | undefined;
+
+  constructor(message: string, code?: ReasonCode) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /**
@@ -47,7 +54,7 @@ export function cliLogger(config: QuartileConfig, io: CommandIo): Logger {
 /** Prints an error with what to do next, and returns the exit code. */
 export function reportError(error: unknown, io: CommandIo): number {
   if (error instanceof UsageError) {
-    io.stderr.write(`quartile: ${error.message}\nRun with --help to see the usage.\n`);
+    io.stderr.write(`quartile: ${error.code === undefined ? '' : `${error.code}: `}${error.message}\nRun with --help to see the usage.\n`);
     return 2;
   }
   if (error instanceof CommandError) {

@@ -27,6 +27,10 @@ export const REASON_CODES = {
   WAREHOUSE_QUERY_FAILED: 'ClickHouse refused a statement.',
   WAREHOUSE_MIGRATION_FAILED: 'A ClickHouse migration failed to apply.',
 
+  // --- reports (quartile report, and the callers of src/warehouse/reports) ---------
+  REPORT_BAD_SINCE: 'The start time of a report is not a time: ISO 8601, epoch ms, or an age such as 30m, 2h or 7d.',
+  REPORT_UNKNOWN_KIND: 'The report named does not exist (quartile report --help lists them).',
+
   // --- schema registry / Avro ------------------------------------------------------
   SCHEMA_REGISTRY_UNAVAILABLE: 'The schema registry cannot be reached.',
   SCHEMA_UNKNOWN: 'A record names a schema id or fingerprint that is not known.',

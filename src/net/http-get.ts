@@ -36,13 +36,15 @@ export interface HttpGetResponse {
   readonly body: Buffer;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Statuses whose Location is followed. */
+export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 // The connection attempt itself; the per-request timeout below is usually shorter.
 const CONNECT_TIMEOUT_MS = 10_000;
 
 // One keep-alive pool per policy, shared by every request of the process.
 const agents = new Map<boolean, Agent>();
-function agentFor(allowPrivateNetwork: boolean): Agent {
+/** The process's guarded keep-alive Agent for a policy (every connection checked by the SSRF guard). */
+export function agentFor(allowPrivateNetwork: boolean): Agent {
   let agent = agents.get(allowPrivateNetwork);
   if (agent === undefined) {
     agent = new Agent({ connect: guardedConnector({ allowPrivateNetwork, connectTimeoutMs: CONNECT_TIMEOUT_MS }) });
@@ -111,7 +113,7 @@ function tooLarge(url: string, maxBytes: number): QuartileError {
 }
 
 /** Turns whatever undici or the guard threw into a QuartileError with a stable code. */
-function classify(error: unknown, url: string, stopped: 'timeout' | 'aborted' | null, timeoutMs: number): QuartileError {
+export function classify(error: unknown, url: string, stopped: 'timeout' | 'aborted' | null, timeoutMs: number): QuartileError {
   const guard = findQuartileError(error);
   if (guard !== undefined) return guard;
   if (stopped === 'timeout') return new QuartileError('NET_TIMEOUT', `No complete response from ${url} within ${timeoutMs} ms.`, { retriable: true, cause: error });

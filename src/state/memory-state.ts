@@ -5,7 +5,7 @@
  * (as Redis does under `allkeys-lru` memory pressure, approximately).
  */
 import { QuartileError } from '../core/errors.ts';
-import type { CounterIncrement, IncrementOnceResult, ScoredMember, StateStore } from './state-store.ts';
+import type { CounterIncrement, IncrementOnceResult, KeyValue, ScoredMember, StateStore } from './state-store.ts';
 
 type Value = string | Map<string, number>;
 
@@ -80,11 +80,26 @@ export class MemoryStateStore implements StateStore {
     this.#write(key, value, expiry(this.#now(), ttlMs));
   }
 
-  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
+  async setMany(entries: readonly KeyValue[], ttlMs?: number): Promise<void> {
+    this.#assertOpen();
+    const expiresAt = expiry(this.#now(), ttlMs);
+    for (const { key, value } of entries) this.#write(key, value, expiresAt);
+  }
+
+  #setIfAbsent(key: string, value: string, expiresAt: number): string | null {
     const existing = this.#string(key);
     if (existing !== null) return existing;
-    this.#write(key, value, expiry(this.#now(), ttlMs));
+    this.#write(key, value, expiresAt);
     return null;
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
+    return this.#setIfAbsent(key, value, expiry(this.#now(), ttlMs));
+  }
+
+  async setIfAbsentMany(keys: readonly string[], value: string, ttlMs?: number): Promise<Array<string | null>> {
+    const expiresAt = expiry(this.#now(), ttlMs);
+    return keys.map((key) => this.#setIfAbsent(key, value, expiresAt));
   }
 
   async delete(keys: readonly string[]): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { QuartileError, messageOf } from '../core/errors.ts';
-import type { CounterIncrement, IncrementOnceResult, ScoredMember, StateStore } from './state-store.ts';
+import type { CounterIncrement, IncrementOnceResult, KeyValue, ScoredMember, StateStore } from './state-store.ts';
 
 /** KEYS[1] = guard, KEYS[2..] = counters; ARGV[1] = guard TTL, then (by, ttl) per counter. */
 const INCREMENT_ONCE = `
@@ -108,8 +108,28 @@ export class RedisStateStore implements StateStore {
     );
   }
 
+  async setMany(entries: readonly KeyValue[], ttlMs?: number): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#call('SET (many)', async () => {
+      const pipeline = this.#redis.pipeline();
+      for (const { key, value } of entries) {
+        if (ttlMs !== undefined && ttlMs > 0) pipeline.set(key, value, 'PX', ttlMs);
+        else pipeline.set(key, value);
+      }
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0];
+    });
+  }
+
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
     return this.#call('SET NX', () => this.#redis.setIfAbsent(key, value, ttlMs ?? 0));
+  }
+
+  setIfAbsentMany(keys: readonly string[], value: string, ttlMs?: number): Promise<Array<string | null>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    // Auto-pipelining sends these in one round trip; the script keeps each one atomic.
+    return this.#call('SET NX (many)', () => Promise.all(keys.map((key) => this.#redis.setIfAbsent(key, value, ttlMs ?? 0))));
   }
 
   delete(keys: readonly string[]): Promise<number> {

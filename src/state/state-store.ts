@@ -22,6 +22,12 @@ export interface IncrementOnceResult {
   readonly values: readonly number[];
 }
 
+/** A key and its value, for {@link StateStore.setMany}. */
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
 /** A member of a sorted set. */
 export interface ScoredMember {
   readonly member: string;
@@ -37,11 +43,18 @@ export interface StateStore {
   getMany(keys: readonly string[]): Promise<Array<string | null>>;
   /** Sets a key, replacing any value. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets many keys at once (one round trip), each replacing any value, all with one TTL. */
+  setMany(entries: readonly KeyValue[], ttlMs?: number): Promise<void>;
   /**
    * Sets a key only if it is absent. Returns null when this call set it, or the value
    * already there. Atomic: of concurrent callers exactly one gets null.
    */
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null>;
+  /**
+   * {@link setIfAbsent} for many keys with one value, in one round trip. Each key is
+   * claimed atomically on its own (not all or none); the answer is per key, in order.
+   */
+  setIfAbsentMany(keys: readonly string[], value: string, ttlMs?: number): Promise<Array<string | null>>;
   /** Deletes keys; returns how many existed. */
   delete(keys: readonly string[]): Promise<number>;
   /** Adds `by` to an integer counter (created at 0) and returns the new value. */

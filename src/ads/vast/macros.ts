@@ -1,9 +1,9 @@
 /**
  * IAB VAST macro expansion (VAST 4.x, "Macros"): `[NAME]` in a tracking, error or
  * request URI is replaced by its value, percent-encoded. Shared by the VAST resolver
- * (wrapper request URIs, Error URIs) and, later, the pixels sink.
+ * (wrapper request URIs, Error URIs) and the pixels sink, which compiles each vendor
+ * template once ({@link MacroTemplate}) and expands it for every beacon.
  */
-import { randomInt } from 'node:crypto';
 import { IAB_MACROS, type MacroKind } from './macros-list.ts';
 import { formatTimecode } from './time.ts';
 
@@ -29,21 +29,78 @@ export interface ExpandMacrosOptions {
 const MACRO = /\[([A-Z0-9_]+)\]/g;
 
 /**
+ * Macro values in layers, the first that has a name winning: a beacon's own values
+ * over its event's, without merging them into a new object for every beacon.
+ */
+export type MacroLayers = readonly MacroValues[];
+
+/**
+ * A template split once into its text and its `[MACRO]`s, then expanded as often as
+ * needed (a vendor's beacon template is expanded for every impression). Expands
+ * exactly as {@link expandMacros} does.
+ */
+export class MacroTemplate {
+  /** Text and macro names alternating: text, name, text, name, …, text. */
+  readonly #parts: readonly string[];
+
+  constructor(template: string) {
+    const parts: string[] = [];
+    let from = 0;
+    for (const match of template.matchAll(MACRO)) {
+      parts.push(template.slice(from, match.index), match[1]!);
+      from = match.index + match[0].length;
+    }
+    parts.push(template.slice(from));
+    this.#parts = parts;
+  }
+
+  /** The template with every macro replaced, from `values` (one object or layers). */
+  expand(values: MacroValues | MacroLayers = {}, options: ExpandMacrosOptions = {}): string {
+    const parts = this.#parts;
+    if (parts.length === 1) return parts[0]!;
+    const layers: MacroLayers = isLayers(values) ? values : [values];
+    let out = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) out += macroText(parts[i]!, layers, options) + parts[i + 1]!;
+    return out;
+  }
+}
+
+function isLayers(values: MacroValues | MacroLayers): values is MacroLayers {
+  return Array.isArray(values);
+}
+
+/**
  * Replaces every `[MACRO]` of `template`:
  * - a macro named in `values` gets that value, RFC 3986 percent-encoded;
  * - `[CACHEBUSTING]` and `[TIMESTAMP]` are generated when not given;
  * - any other IAB macro with no value becomes `-1`, as the spec asks;
  * - a name that is neither an IAB macro nor in `values` is left as it is.
+ *
+ * `values` may be layers: the first layer that has a name gives its value.
  */
-export function expandMacros(template: string, values: MacroValues = {}, options: ExpandMacrosOptions = {}): string {
+export function expandMacros(template: string, values: MacroValues | MacroLayers = {}, options: ExpandMacrosOptions = {}): string {
   if (template.indexOf('[') === -1) return template;
-  return template.replace(MACRO, (whole, name: string) => {
-    const kind = Object.hasOwn(IAB_MACROS, name) ? IAB_MACROS[name] : undefined;
-    if (Object.hasOwn(values, name)) return formatValue(values[name], kind);
-    if (name === 'CACHEBUSTING') return cacheBuster();
-    if (name === 'TIMESTAMP') return encodeRfc3986(isoTimestamp(options.now?.() ?? new Date(), options.utcOffsetMinutes));
-    return kind === undefined ? whole : UNKNOWN;
-  });
+  return new MacroTemplate(template).expand(values, options);
+}
+
+function macroText(name: string, layers: MacroLayers, options: ExpandMacrosOptions): string {
+  const kind = Object.hasOwn(IAB_MACROS, name) ? IAB_MACROS[name] : undefined;
+  for (const layer of layers) if (Object.hasOwn(layer, name)) return formatValue(layer[name], kind);
+  if (name === 'CACHEBUSTING') return cacheBuster();
+  if (name === 'TIMESTAMP') return options.now === undefined && options.utcOffsetMinutes === undefined ? timestampNow() : encodeRfc3986(isoTimestamp(options.now?.() ?? new Date(), options.utcOffsetMinutes));
+  return kind === undefined ? `[${name}]` : UNKNOWN;
+}
+
+// [TIMESTAMP] has millisecond precision: beacons fired within one millisecond share its text.
+let timestampMs = Number.NaN;
+let timestampText = '';
+function timestampNow(): string {
+  const now = Date.now();
+  if (now !== timestampMs) {
+    timestampMs = now;
+    timestampText = encodeRfc3986(isoTimestamp(new Date(now)));
+  }
+  return timestampText;
 }
 
 const UNKNOWN = '-1';
@@ -62,17 +119,24 @@ function formatValue(value: MacroValue, kind: MacroKind | undefined): string {
   return value.map((item) => encodeRfc3986(String(item))).join(',');
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+
 /**
  * Percent-encodes everything but RFC 3986's unreserved characters
  * (ALPHA, DIGIT, `-`, `.`, `_`, `~`); encodeURIComponent alone leaves `!'()*`.
  */
 export function encodeRfc3986(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** A random 8-digit integer, as `[CACHEBUSTING]` is defined in macros-data.json. */
+/**
+ * A random 8-digit integer, as `[CACHEBUSTING]` is defined in macros-data.json. It
+ * defeats caches, it guards nothing: Math.random is enough, and much cheaper than
+ * crypto's randomInt at thousands of beacons a second.
+ */
 function cacheBuster(): string {
-  return String(randomInt(10_000_000, 100_000_000));
+  return String(10_000_000 + Math.floor(Math.random() * 90_000_000));
 }
 
 /**

@@ -58,6 +58,32 @@ for (const backend of backends) {
       assert.ok(results.every((r) => r === null || r === winner), 'losers see the winner’s value');
     });
 
+    it('sets many keys at once, with one TTL', async () => {
+      await state.setMany([{ key: 'many-a', value: '1' }, { key: 'many-b', value: 'two' }], 150);
+      assert.deepEqual(await state.getMany(['many-a', 'many-b']), ['1', 'two']);
+      const ttl = await state.ttl('many-b');
+      assert.ok(ttl !== null && ttl > 0 && ttl <= 150, `ttl ${ttl}`);
+      await state.setMany([{ key: 'many-a', value: 'replaced' }]);
+      assert.equal(await state.get('many-a'), 'replaced');
+      assert.equal(await state.ttl('many-a'), -1);
+      await sleep(250);
+      assert.equal(await state.get('many-b'), null);
+    });
+
+    it('claims many keys at once, each for exactly one of concurrent callers', async () => {
+      await state.set('claims-taken', 'someone');
+      const keys = ['claims-1', 'claims-taken', 'claims-2'];
+      const [first, second] = await Promise.all([state.setIfAbsentMany(keys, 'me', 10_000), state.setIfAbsentMany(keys, 'you', 10_000)]);
+      assert.equal(first![1], 'someone');
+      assert.equal(second![1], 'someone');
+      for (const i of [0, 2]) {
+        assert.equal([first![i], second![i]].filter((r) => r === null).length, 1, `${keys[i]} has one owner`);
+        assert.equal(await state.get(keys[i]!), first![i] === null ? 'me' : 'you');
+      }
+      const ttl = await state.ttl('claims-1');
+      assert.ok(ttl !== null && ttl > 0 && ttl <= 10_000);
+    });
+
     it('counts with TTLs', async () => {
       assert.equal(await state.incrBy('n', 2, 10_000), 2);
       assert.equal(await state.incrBy('n', 3), 5);

@@ -17,10 +17,11 @@ describe('beacon dispatcher', () => {
       seen.push({ path: request.url ?? '', headers: request.headers });
       const status = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('status') ?? '204');
       const delay = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('delay') ?? '0');
+      const big = new URL(request.url ?? '/', 'http://x').searchParams.has('big');
       setTimeout(() => {
         if (status === 302) response.writeHead(302, { location: '/landed?status=200' });
         else response.writeHead(status);
-        response.end('ignored body');
+        response.end(big ? Buffer.alloc(1024 * 1024, 0x47) : 'ignored body');
       }, delay).unref();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -37,6 +38,7 @@ describe('beacon dispatcher', () => {
     ['a 429 (worth retrying)', '/px?status=429', 'retry', 429, 'NET_HTTP_STATUS'],
     ['a 404 (retrying cannot help)', '/px?status=404', 'reject', 404, 'NET_HTTP_STATUS'],
     ['a vendor slower than the timeout', '/px?delay=1000', 'retry', null, 'NET_TIMEOUT'],
+    ['a 200 with a body far larger than a pixel (not read to its end)', '/px?status=200&big=1', 'delivered', 200, null],
   ];
   for (const [what, path, outcome, status, reason] of cases) {
     it(`says what happened to ${what}`, async () => {
