@@ -7,37 +7,11 @@ import type { QuartileConfig } from '../config/spec.ts';
 import { openConfiguredWarehouse } from '../core/backends.ts';
 import { QuartileError, isQuartileError } from '../core/errors.ts';
 import { parseSince } from '../core/time-spec.ts';
-import { campaignReport, type CampaignReportRow } from '../warehouse/reports/campaign-report.ts';
+import { campaignReport } from '../warehouse/reports/campaign-report.ts';
+import { campaignTable } from '../warehouse/reports/campaign-table.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { Command } from './command.ts';
 import { UsageError, cliConfig, parseFlags } from './shared.ts';
-import { textTable } from './text-table.ts';
-
-/** Spend for people: at least two decimals (cents), never fewer than ClickHouse gave. */
-function money(spend: string, currency: string): string {
-  const [whole = '0', fraction = ''] = spend.split('.');
-  const amount = `${whole}.${fraction.padEnd(2, '0')}`;
-  return currency === '' ? amount : `${amount} ${currency}`;
-}
-
-function percent(rate: number | null): string {
-  return rate === null ? '-' : `${(rate * 100).toFixed(1)}%`;
-}
-
-function tableOf(rows: readonly CampaignReportRow[]): string[] {
-  return textTable(
-    [
-      { heading: 'campaign', align: 'left' },
-      { heading: 'impressions', align: 'right' },
-      { heading: 'unique viewers', align: 'right' },
-      { heading: 'starts', align: 'right' },
-      { heading: 'completes', align: 'right' },
-      { heading: 'completion', align: 'right' },
-      { heading: 'spend', align: 'right' },
-    ],
-    rows.map((r) => [r.campaignId, String(r.impressions), String(r.uniqueViewers), String(r.starts), String(r.completes), percent(r.completionRate), money(r.spend, r.currency)]),
-  );
-}
 
 /** Opens the warehouse, saying plainly when the engine holds the embedded one. */
 async function openForReport(config: QuartileConfig): Promise<Warehouse> {
@@ -98,7 +72,7 @@ export const reportCommand: Command = {
       } else if (rows.length === 0) {
         io.stdout.write('No billed impressions or plays match.\n');
       } else {
-        io.stdout.write(`${tableOf(rows).join('\n')}\n`);
+        io.stdout.write(`${campaignTable(rows).join('\n')}\n`);
       }
       return 0;
     } finally {

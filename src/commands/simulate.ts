@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createLogger } from '../telemetry/logger.ts';
 import { DEFAULT_SIMULATION, checkSimulationOptions, type SimulationOptions } from '../simulate/options.ts';
 import { formatReconcile } from '../simulate/reconcile.ts';
+import { campaignTable } from '../warehouse/reports/campaign-table.ts';
 import { ProgressView } from '../simulate/progress-view.ts';
 import { runSimulation, type EngineTarget, type SimulationOutcome } from '../simulate/run-simulation.ts';
 import { writeTruthFile } from '../simulate/truth-file.ts';
@@ -74,7 +75,7 @@ function numberFlag(name: string, raw: string): number {
 export function printOutcome(outcome: SimulationOutcome, json: boolean, io: CommandIo): number {
   const { summary, drain } = outcome;
   if (json) {
-    io.stdout.write(`${JSON.stringify({ simulation: summary })}\n`);
+    io.stdout.write(`${JSON.stringify({ simulation: summary, campaigns: drain.observation.campaigns })}\n`);
     io.stdout.write(`${JSON.stringify(drain.report)}\n`);
   } else {
     io.stdout.write(
@@ -82,7 +83,8 @@ export function printOutcome(outcome: SimulationOutcome, json: boolean, io: Comm
         `  herd       ${summary.decisions} decisions (${summary.decisionsFailed} failed), ~${summary.herdDecisionsPerSec}/s, p99 ${summary.herdP99Ms} ms\n` +
         `  devices    ${summary.events} events (+${summary.duplicates} retried duplicates, ${summary.late} late, ${summary.bad} bad), ~${summary.eventsPerSec}/s\n` +
         `  pipeline   peak lag ${summary.peakLag}, drained ${summary.drainSeconds} s after the first break\n\n` +
-        `${formatReconcile(drain.report)}\n`,
+        `${formatReconcile(drain.report)}\n\n` +
+        `Campaigns of ${summary.liveEventId}, from ClickHouse:\n${campaignTable(drain.observation.campaigns).join('\n')}\n`,
     );
   }
   return drain.report.ok ? 0 : 1;

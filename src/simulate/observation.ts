@@ -9,6 +9,7 @@ import type { RecordCodec } from '../transport/avro/record-codec.ts';
 import { readToEnd } from '../transport/read-to-end.ts';
 import { TOPICS } from '../transport/topics.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { campaignReport, type CampaignReportRow } from '../warehouse/reports/campaign-report.ts';
 
 export interface Observation {
   /** Event ids in billable_impressions FINAL for the live event. */
@@ -23,6 +24,8 @@ export interface Observation {
   /** Dead letters and rejected events since the simulation started (only when asked for). */
   readonly deadLetters: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
   readonly rejected: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
+  /** The campaign report of the live event (only with the topics, i.e. the final observation). */
+  readonly campaigns: readonly CampaignReportRow[];
 }
 
 const LIVE_EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,6 +61,7 @@ export async function observeLiveEvent(
   ]);
   const deadLetters: Array<{ eventId: string; code: string }> = [];
   const rejected: Array<{ eventId: string; code: string }> = [];
+  const campaigns = topics ? await campaignReport(warehouse, { liveEventId }) : [];
   if (topics) {
     await readToEnd(backends.transport, TOPICS.deadLetter, async (record) => {
       if (record.value === null) return;
@@ -82,6 +86,7 @@ export async function observeLiveEvent(
     beaconProblems: problems,
     deadLetters,
     rejected,
+    campaigns,
   };
 }
 

@@ -54,6 +54,10 @@ for (const set of backendSets()) {
         assert.equal(sum(report.observed.beacons), sum(report.expected.beacons));
         assert.deepEqual(Object.keys(report.observed.badEvents).sort(), ['DECRYPT_TOKEN_TAMPERED', 'EVENT_UNKNOWN_EVENT_TYPE']);
         assert.equal(report.observed.billableRowsUnmerged >= report.observed.billable, true);
+        // The campaign report of the live event adds up to what was billed.
+        const campaigns = outcome.drain.observation.campaigns;
+        assert.equal(campaigns.length, 3);
+        assert.equal(campaigns.reduce((n, c) => n + c.impressions, 0), report.observed.billable);
       } finally {
         await outcome.engine?.stop();
       }

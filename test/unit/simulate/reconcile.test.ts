@@ -40,6 +40,7 @@ function scenario() {
     beaconProblems: [],
     deadLetters: [{ eventId: 'bad-1', code: 'DECRYPT_TOKEN_TAMPERED' }],
     rejected: [],
+    campaigns: [],
   };
   return { truth, hits, observed, impressions };
 }
