@@ -21,6 +21,8 @@ export interface HerdStats {
   latenciesMs: number[];
   /** Time from the first request to the last answer, summed over breaks. */
   spanMs: number;
+  /** Why decisions were given up, by the last answer (`404 LIVE_BREAK_UNKNOWN`, `network`…). */
+  failures: Record<string, number>;
 }
 
 // A player keeps asking for a few seconds (the break is still on), then plays slate.
@@ -40,6 +42,7 @@ export async function runHerd(
   let lastAt = 0;
   const one = async (r: HerdRequest): Promise<void> => {
     firstAt ||= Date.now();
+    let last = 'network';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const started = performance.now();
       try {
@@ -52,14 +55,16 @@ export async function runHerd(
           onDecision(r.viewer, JSON.parse(text) as DecisionResponse);
           return;
         }
+        last = `${response.statusCode} ${codeOf(text)}`;
         if (response.statusCode < 500 && response.statusCode !== 429) break;
       } catch {
-        // connection refused or reset: retry
+        last = 'network'; // connection refused or reset: retry
       }
       stats.retries++;
       await new Promise((resolve) => setTimeout(resolve, fullJitterBackoff(attempt, 200, 2000)));
     }
     stats.failed++;
+    stats.failures[last] = (stats.failures[last] ?? 0) + 1;
   };
   const worker = async (): Promise<void> => {
     while (next < queue.length) {
@@ -78,4 +83,12 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function codeOf(body: string): string {
+  try {
+    return String((JSON.parse(body) as { code?: unknown }).code ?? '');
+  } catch {
+    return '';
+  }
 }

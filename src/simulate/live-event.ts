@@ -117,7 +117,7 @@ export async function playLiveEvent(
   }, 250);
 
   const adsPool = new Pool(endpoints.adsUrl, { connections: 64 });
-  const herd: HerdStats = { ok: 0, failed: 0, retries: 0, latenciesMs: [], spanMs: 0 };
+  const herd: HerdStats = { ok: 0, failed: 0, retries: 0, latenciesMs: [], spanMs: 0, failures: {} };
   const play: PlayContext = { options, runKey, liveEventId, truth, scheduler, clients, consentOf: consentOfViewer };
   const podRealMs = (options.podSize * options.adDurationSec * 1000) / options.speed;
   let firstBreakAt = 0;

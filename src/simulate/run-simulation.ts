@@ -45,6 +45,8 @@ export interface SimulationSummary {
   readonly podSize: number;
   readonly decisions: number;
   readonly decisionsFailed: number;
+  /** Why decisions failed, by status and reason code. */
+  readonly decisionFailures: Readonly<Record<string, number>>;
   readonly herdDecisionsPerSec: number;
   readonly herdP99Ms: number;
   readonly events: number;
@@ -150,6 +152,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
       podSize: options.podSize,
       decisions: run.herd.ok,
       decisionsFailed: run.herd.failed,
+      decisionFailures: run.herd.failures,
       herdDecisionsPerSec: Math.round(run.herd.ok / Math.max(0.001, run.herd.spanMs / 1000)),
       herdP99Ms: Math.round(percentile(run.herd.latenciesMs, 99) * 10) / 10,
       events: run.truth.sent.events,

@@ -3,6 +3,11 @@
  * (`kafka.topicPrefix`, e.g. `staging.`), so several deployments — or test runs — can
  * share one Kafka cluster without reading each other's events. Code above the seam
  * keeps using the logical names (`ads.events.raw`); only the broker sees the prefix.
+ *
+ * Consumer groups get the prefix too: two deployments whose members share a group id
+ * but subscribe to different topics would otherwise rebalance each other forever, and
+ * a member would be assigned partitions of topics it never subscribed to (kafkajs logs
+ * them as "topicsNotSubscribed" and the consumer reads nothing).
  */
 import type {
   Consumer,
@@ -61,6 +66,7 @@ export class PrefixedTransport implements Transport {
   createConsumer(options: ConsumerOptions): Consumer {
     const inner = this.#inner.createConsumer({
       ...options,
+      groupId: this.#out(options.groupId),
       topics: options.topics.map((t) => this.#out(t)),
       ...(options.onRebalance === undefined
         ? {}
@@ -85,7 +91,7 @@ export class PrefixedTransport implements Transport {
   }
 
   lag(groupId: string, topic: string): Promise<PartitionLag[]> {
-    return this.#inner.lag(groupId, this.#out(topic));
+    return this.#inner.lag(this.#out(groupId), this.#out(topic));
   }
 
   ping(): Promise<void> {

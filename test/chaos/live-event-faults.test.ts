@@ -19,6 +19,8 @@ function assertReconciled(result: Awaited<ReturnType<typeof runScenario>>): void
   const { report } = result.outcome.drain;
   assert.equal(report.ok, true, `${result.faultDone}\n${JSON.stringify(report, null, 1)}`);
   assert.ok(report.expected.billable > 1000, `a live event big enough to matter: ${report.expected.billable} impressions`);
+  // Ad decisions need neither the event log nor the warehouse: a fault there must not cost a break its ads.
+  assert.equal(result.outcome.summary.decisionsFailed, 0, JSON.stringify(result.outcome.summary.decisionFailures));
 }
 
 describe('chaos: a live event survives one fault at a time', { skip: chaosSkip(), timeout: TIMEOUT * 7 }, () => {
