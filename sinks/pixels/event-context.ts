@@ -95,7 +95,7 @@ export type IfaMode = 'hashed' | 'raw' | 'withheld';
  * Manager does in ad requests; `hashed` gives each vendor its own keyed hash, so
  * vendors cannot join their logs on it.
  */
-export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined): MacroLayers {
+export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined, cacheBuster?: string): MacroLayers {
   let ifa: string | null | undefined;
   let ifaType: string | null | undefined;
   if (ctx.limitAdTracking || mode === 'withheld') {
@@ -111,7 +111,7 @@ export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, i
     ifa = vendorScopedIfa(ifaKey, vendor, ctx.ifa);
     ifaType = 'ppid';
   }
-  const own = { IFA: ifa, IFATYPE: ifaType };
+  const own = cacheBuster === undefined ? { IFA: ifa, IFATYPE: ifaType } : { IFA: ifa, IFATYPE: ifaType, CACHEBUSTING: cacheBuster };
   return extra === undefined ? [own, ctx.macros] : [own, extra, ctx.macros];
 }
 

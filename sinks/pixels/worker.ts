@@ -30,6 +30,7 @@ import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { CIRCUIT, CircuitBreaker, TokenBucket, type CircuitState } from './circuit-breaker.ts';
 import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config.ts';
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
+import { cacheBusterOf } from './cache-buster.ts';
 import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
 import { deliveryRow, type OutcomeFlusher } from './outcomes.ts';
 import { decide, type RetrySettings } from './retry-policy.ts';
@@ -408,7 +409,7 @@ export class BeaconWorker {
       }
       beacon.ctx = ctx;
     }
-    const url = this.#template(job.template).expand(beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros));
+    const url = this.#template(job.template).expand(beaconMacros(ctx, job.vendor, this.#c.ifa, this.#o.ifaKey, job.macros, cacheBusterOf(job.id)));
     const result = await this.#o.dispatcher.fire(url, { device: ctx.device });
     job.attempts++;
     const vendorLabel = this.#metricVendor(lane);

@@ -195,7 +195,7 @@ for (const set of backendSets()) {
       const id = tag('retry');
       dv.on(`/${id}/`, [{ status: 503 }, { status: 429, headers: { 'retry-after': '1' } }, { status: 204 }]);
       ias.on(`/${id}/`, { status: 404 });
-      const { token } = await adFor(t, { impressionUris: [dv.url(`/${id}/imp`), ias.url(`/${id}/imp`)] });
+      const { token } = await adFor(t, { impressionUris: [dv.url(`/${id}/imp?cb=[CACHEBUSTING]`), ias.url(`/${id}/imp?cb=[CACHEBUSTING]`)] });
       const m = await member();
       const s = `s-${randomUUID()}`;
       const event = playEvent(token, s, `${s}-1`, 'impression');
@@ -204,6 +204,11 @@ for (const set of backendSets()) {
       const hits = dv.hitsOn(`/${id}/`);
       assert.equal(hits.length, 3);
       assert.ok(hits[2]!.at - hits[1]!.at >= 950, `Retry-After: 1 honoured (${hits[2]!.at - hits[1]!.at} ms)`);
+      // A retry is the same request: a vendor deduplicating by URL counts the beacon once.
+      const cacheBusters = new Set(hits.map((h) => h.query.get('cb')));
+      assert.equal(cacheBusters.size, 1);
+      assert.match([...cacheBusters][0] ?? '', /^\d{8}$/);
+      assert.notEqual(ias.hitsOn(`/${id}/`)[0]!.query.get('cb'), [...cacheBusters][0], 'another beacon has another cache buster');
       assert.deepEqual(found.map((r) => [r.vendor, r.outcome, r.reason, r.http_status, r.attempts]), [
         ['dv', 'delivered', '', 204, 3],
         ['ias', 'failed', 'SINK_PIXEL_HTTP_4XX', 404, 1],
