@@ -7,10 +7,11 @@
 import type { LiveEventRun } from './live-event.ts';
 import type { Observation } from './observation.ts';
 import { reconcile, type ReconcileReport } from './reconcile.ts';
+import { SIM_VENDORS } from './sim-vendors.ts';
 import type { BeaconGrid } from './beacon-grid.ts';
 
 /** Reads the engine's observation of a live event. */
-export type Observe = (liveEventId: string, sinceMs: number, topics: boolean) => Promise<Observation>;
+export type Observe = (liveEventId: string, sinceMs: number, detailed: boolean) => Promise<Observation>;
 
 export interface DrainResult {
   readonly report: ReconcileReport;
@@ -21,35 +22,62 @@ export interface DrainResult {
   readonly gaveUp: boolean;
 }
 
+/** Figures of one poll, for progress display. */
+export interface DrainProgress {
+  readonly billed: number;
+  readonly billable: number;
+  readonly sessions: number;
+  readonly sessionsExpected: number;
+  readonly beacons: number;
+  readonly beaconsExpected: number;
+}
+
 export interface DrainOptions {
   /** Give up this long after the last event was sent. Default 5 min. */
   readonly timeoutMs?: number;
   /** Give up when nothing changed for this long. Default 90 s. */
   readonly stallMs?: number;
-  readonly onPoll?: (report: ReconcileReport) => void;
+  readonly onPoll?: (progress: DrainProgress) => void;
   /** The vendors' counts of re-fired requests (see vendor-server.ts). */
   readonly refired?: () => Record<string, number>;
 }
 
-const fingerprint = (r: ReconcileReport): string => JSON.stringify([r.observed, r.missing]);
+function sumCells(grid: BeaconGrid): number {
+  let n = 0;
+  for (const vendor of SIM_VENDORS) for (const c of grid.cells(vendor.name)) n += c;
+  return n;
+}
 
+/**
+ * Polls cheap counts (a 100,000-viewer break bills 300,000 impressions: their ids are
+ * fetched once, for the final reconciliation, not every second) until they reach the
+ * ground truth, nothing changes for `stallMs`, or the deadline passes; then reconciles
+ * on the full observation.
+ */
 export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'liveEventId' | 'truth' | 'firstBreakAt' | 'lastEventAt'>, hits: BeaconGrid, observe: Observe, options: DrainOptions = {}): Promise<DrainResult> {
   const deadline = run.lastEventAt + (options.timeoutMs ?? 300_000);
   const since = run.firstBreakAt - 60_000;
+  const beaconsExpected = sumCells(run.truth.expected);
   let last = '';
   let changedAt = Date.now();
   for (;;) {
     let observation: Observation | undefined;
-    let report: ReconcileReport | undefined;
     try {
       observation = await observe(run.liveEventId, since, false);
-      report = reconcile(run.truth, observation, hits, run.runKey, options.refired?.());
     } catch {
       // The engine is restarting or its warehouse is down: keep waiting.
     }
-    if (report !== undefined && observation !== undefined) {
-      options.onPoll?.(report);
-      const settled = report.missing.billable === 0 && report.missing.sessions === 0 && report.missing.beacons === 0;
+    if (observation !== undefined) {
+      const progress: DrainProgress = {
+        billed: observation.billableCount,
+        billable: run.truth.billable.size,
+        sessions: observation.sessions.total,
+        sessionsExpected: run.truth.sessions.total,
+        beacons: sumCells(hits),
+        beaconsExpected,
+      };
+      options.onPoll?.(progress);
+      const settled = progress.billed >= progress.billable && progress.sessions >= progress.sessionsExpected && progress.beacons >= progress.beaconsExpected;
       const stalled = Date.now() - changedAt > (options.stallMs ?? 90_000);
       const late = Date.now() > deadline;
       if (settled || stalled || late) {
@@ -62,7 +90,7 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
           }
         }
       }
-      const print = fingerprint(report);
+      const print = JSON.stringify([progress, observation.beaconProblems.length]);
       if (print !== last) {
         last = print;
         changedAt = Date.now();

@@ -1,6 +1,6 @@
 /**
  * What the engine produced for one simulated live event, read from its warehouse and
- * topics: billed impressions, ad sessions, beacon outcomes other than delivered, dead
+ * topics: billed impressions, ad sessions, beacons the engine gave up on, dead
  * letters and rejected events. The pipeline role serves it to the simulator at
  * GET /v1/admin/live-events/:id/observation, so a simulator needs no warehouse access.
  */
@@ -12,19 +12,21 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import { campaignReport, type CampaignReportRow } from '../warehouse/reports/campaign-report.ts';
 
 export interface Observation {
-  /** Event ids in billable_impressions FINAL for the live event. */
+  /** Rows in billable_impressions FINAL for the live event. */
+  readonly billableCount: number;
+  /** Their event ids (only in the detailed observation). */
   readonly billable: readonly string[];
   /** Rows before ReplacingMergeTree merges them (retried or replayed inserts show here). */
   readonly billableRowsUnmerged: number;
   /** When the newest billable row was written (epoch ms), 0 when none. */
   readonly lastBilledAt: number;
   readonly sessions: { readonly total: number; readonly completed: number; readonly skipped: number };
-  /** Beacon outcomes other than delivered, since the simulation started. */
+  /** Beacons the engine gave up on (outcome failed), since the simulation started. */
   readonly beaconProblems: ReadonlyArray<{ readonly eventId: string; readonly vendor: string; readonly outcome: string; readonly reason: string }>;
-  /** Dead letters and rejected events since the simulation started (only when asked for). */
+  /** Dead letters and rejected events since the simulation started (only in the detailed observation). */
   readonly deadLetters: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
   readonly rejected: ReadonlyArray<{ readonly eventId: string; readonly code: string }>;
-  /** The campaign report of the live event (only with the topics, i.e. the final observation). */
+  /** The campaign report of the live event (only in the detailed observation). */
   readonly campaigns: readonly CampaignReportRow[];
 }
 
@@ -35,20 +37,25 @@ export function isObservableLiveEventId(id: string): boolean {
   return LIVE_EVENT_ID.test(id);
 }
 
-/** Reads the observation. `topics` also reads the dead-letter and rejected topics (slower). */
+/**
+ * Reads the observation. `detailed` adds what is slow to read: the billed event ids,
+ * the dead-letter and rejected topics, and the campaign report.
+ */
 export async function observeLiveEvent(
   backends: { readonly warehouse: Warehouse; readonly transport: Transport },
   codec: RecordCodec,
   liveEventId: string,
   sinceMs: number,
-  topics: boolean,
+  detailed: boolean,
 ): Promise<Observation> {
   if (!isObservableLiveEventId(liveEventId)) throw new Error(`"${liveEventId}" is not a live event id`);
   const { warehouse } = backends;
   const db = warehouse.database;
   const since = `fromUnixTimestamp64Milli(${Math.floor(sinceMs)})`;
   const [billable, unmerged, sessions, problems] = await Promise.all([
-    warehouse.query<{ id: string }>(`SELECT toString(event_id) AS id FROM ${db}.billable_impressions FINAL WHERE live_event_id = '${liveEventId}'`),
+    detailed
+      ? warehouse.query<{ id: string }>(`SELECT toString(event_id) AS id FROM ${db}.billable_impressions FINAL WHERE live_event_id = '${liveEventId}'`)
+      : warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${db}.billable_impressions FINAL WHERE live_event_id = '${liveEventId}'`),
     warehouse.query<{ n: string; last: string }>(
       `SELECT count() AS n, toString(toUnixTimestamp64Milli(max(processed_at))) AS last FROM ${db}.billable_impressions WHERE live_event_id = '${liveEventId}'`,
     ),
@@ -56,13 +63,13 @@ export async function observeLiveEvent(
       `SELECT count() AS total, sum(completed) AS completed, sum(skipped) AS skipped FROM ${db}.ad_sessions FINAL WHERE live_event_id = '${liveEventId}'`,
     ),
     warehouse.query<{ eventId: string; vendor: string; outcome: string; reason: string }>(
-      `SELECT toString(event_id) AS eventId, toString(vendor) AS vendor, toString(outcome) AS outcome, toString(reason) AS reason FROM ${db}.beacon_deliveries FINAL WHERE completed_at >= ${since} AND outcome != 'delivered'`,
+      `SELECT toString(event_id) AS eventId, toString(vendor) AS vendor, toString(outcome) AS outcome, toString(reason) AS reason FROM ${db}.beacon_deliveries FINAL WHERE completed_at >= ${since} AND outcome = 'failed'`,
     ),
   ]);
   const deadLetters: Array<{ eventId: string; code: string }> = [];
   const rejected: Array<{ eventId: string; code: string }> = [];
-  const campaigns = topics ? await campaignReport(warehouse, { liveEventId }) : [];
-  if (topics) {
+  const campaigns = detailed ? await campaignReport(warehouse, { liveEventId }) : [];
+  if (detailed) {
     await readToEnd(backends.transport, TOPICS.deadLetter, async (record) => {
       if (record.value === null) return;
       const letter = await codec.decode(TOPICS.deadLetter, record.value);
@@ -78,8 +85,10 @@ export async function observeLiveEvent(
   }
   const head = unmerged[0];
   const s = sessions[0];
+  const ids = detailed ? (billable as Array<{ id: string }>).map((r) => r.id) : [];
   return {
-    billable: billable.map((r) => r.id),
+    billableCount: detailed ? ids.length : Number((billable as Array<{ n: string }>)[0]?.n ?? 0),
+    billable: ids,
     billableRowsUnmerged: Number(head?.n ?? 0),
     lastBilledAt: Number(head?.last ?? 0),
     sessions: { total: Number(s?.total ?? 0), completed: Number(s?.completed ?? 0), skipped: Number(s?.skipped ?? 0) },

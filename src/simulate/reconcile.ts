@@ -99,7 +99,7 @@ export function reconcile(truth: GroundTruth, observed: Observation, hits: Beaco
         if (quiet[cell]! > 0) againstConsent += g - w;
         else duplicatedBeacons += g - w;
       } else if (g < w) {
-        const reason = gaveUp.get(`${eventIdOf(runKey, cell)}|${vendor.name}`);
+        const reason = gaveUp.size === 0 ? undefined : gaveUp.get(`${eventIdOf(runKey, cell)}|${vendor.name}`);
         if (reason === undefined) missingBeacons += w - g;
         else explained[reason] = (explained[reason] ?? 0) + (w - g);
       }

@@ -106,7 +106,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
       await engine.setupDone;
       adsUrl = collectorUrl = metricsUrl = engine.url;
       const ctx = engine.context;
-      observe = (id, since, topics) => observeLiveEvent(ctx.backends, ctx.codec, id, since, topics);
+      observe = (id, since, detailed) => observeLiveEvent(ctx.backends, ctx.codec, id, since, detailed);
     } else {
       ({ adsUrl, collectorUrl } = target);
       metricsUrl = target.adminUrl;
@@ -134,10 +134,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
         refired: () => Object.fromEntries(world.vendors.map((v) => [v.name, v.hits().refired])),
         ...(hooks.drainTimeoutMs === undefined ? {} : { timeoutMs: hooks.drainTimeoutMs }),
         ...(hooks.stallMs === undefined ? {} : { stallMs: hooks.stallMs }),
-        onPoll: (r) => {
-          const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
-          hooks.view?.update({ lag, billed: r.observed.billable, billable: r.expected.billable, beacons: sum(r.observed.beacons), beaconsExpected: sum(r.expected.beacons) });
-        },
+        onPoll: (p) => hooks.view?.update({ lag, billed: p.billed, billable: p.billable, beacons: p.beacons, beaconsExpected: p.beaconsExpected }),
       });
       hooks.view?.done();
     } finally {

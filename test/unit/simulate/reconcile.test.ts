@@ -33,6 +33,7 @@ function scenario() {
   }
   truth.recordBad('bad-1', 'DECRYPT_TOKEN_TAMPERED');
   const observed: Observation = {
+    billableCount: impressions.length,
     billable: [...impressions],
     billableRowsUnmerged: 3,
     lastBilledAt: Date.now(),
