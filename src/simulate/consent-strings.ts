@@ -1,11 +1,10 @@
 /**
- * The TCF v2 string a consenting simulated viewer sends: consent to purposes 1 and 7
- * for DoubleVerify (GVL id 126) and Integral Ad Science (278). Encoding needs a vendor
- * list; a two-vendor list is enough, since the string only records ids.
+ * TCF v2 consent strings, encoded with the IAB library. Encoding needs a vendor list;
+ * a tiny one naming the vendors in question is enough, since the string only records
+ * ids. A consenting simulated viewer sends consent to purposes 1 and 7 for DoubleVerify
+ * (GVL id 126) and Integral Ad Science (278).
  */
 import { GVL, TCModel, TCString } from '@iabtechlabtcf/core';
-
-let cached: { tcf: string } | undefined;
 
 function tinyVendorList(vendorIds: readonly number[]): GVL {
   const purposes: Record<string, unknown> = {};
@@ -21,15 +20,20 @@ function tinyVendorList(vendorIds: readonly number[]): GVL {
   } as never);
 }
 
-/** The consent strings of a consenting viewer (encoded once). */
+/** A TCF v2 string giving consent to `purposes` and to the `vendors` GVL ids (`listed`: further ids the vendor list knows). */
+export function tcfConsentString(options: { readonly purposes: readonly number[]; readonly vendors: readonly number[]; readonly listed?: readonly number[] }): string {
+  const model = new TCModel(tinyVendorList([...new Set([...options.vendors, ...(options.listed ?? [])])]));
+  model.cmpId = 10;
+  model.cmpVersion = 1;
+  model.purposeConsents.set([...options.purposes]);
+  model.vendorConsents.set([...options.vendors]);
+  return TCString.encode(model);
+}
+
+let cached: { tcf: string } | undefined;
+
+/** The consent strings of a consenting simulated viewer (encoded once). */
 export function consentAllStrings(): { tcf: string } {
-  if (cached === undefined) {
-    const model = new TCModel(tinyVendorList([126, 278]));
-    model.cmpId = 10;
-    model.cmpVersion = 1;
-    model.purposeConsents.set([1, 7]);
-    model.vendorConsents.set([126, 278]);
-    cached = { tcf: TCString.encode(model) };
-  }
+  cached ??= { tcf: tcfConsentString({ purposes: [1, 7], vendors: [126, 278] }) };
   return cached;
 }
