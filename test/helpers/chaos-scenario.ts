@@ -72,7 +72,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
     process.stdout.write(
       `chaos ${s.name}: ${r.ok ? 'ok' : 'NOT OK'} · ${outcome.summary.decisions} decisions (${outcome.summary.decisionsFailed} failed${outcome.summary.decisionsFailed > 0 ? `: ${JSON.stringify(outcome.summary.decisionFailures)}` : ''}) · ${outcome.summary.events} events (+${outcome.summary.duplicates} dup, ${outcome.summary.bad} bad) · ` +
-        `${r.observed.billable}/${r.expected.billable} billed · ${sum(r.observed.beacons)}/${sum(r.expected.beacons)} beacons · ` +
+        `${r.observed.billable}/${r.expected.billable} billed · ${sum(r.observed.beacons)}/${sum(r.expected.beacons)} beacons (${sum(r.observed.beaconsRefired)} re-sent identically, ${sum(r.missing.beaconsExplained)} given up) · ` +
         `drained ${outcome.summary.drainSeconds} s · client retries ${outcome.summary.clientRetries} · ${faultDone} · ${Math.round((Date.now() - started) / 1000)} s\n`,
     );
     return { outcome, faultDone };
