@@ -8,6 +8,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_SIMULATION, type SimulationOptions } from '../../src/simulate/options.ts';
 import { runSimulation } from '../../src/simulate/run-simulation.ts';
 import { simulationEngineConfig } from '../../src/simulate/world.ts';
@@ -74,6 +76,8 @@ async function freePort(): Promise<number> {
   });
 }
 
+const TRUTH = join(tmpdir(), `quartile-sim-truth-${process.pid}.json`);
+
 describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
   let t: TestEngine | undefined;
   after(async () => t?.stop());
@@ -82,7 +86,7 @@ describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
     const adServerPort = await freePort();
     const token = 'simulation-test-admin-token';
     t = await startTestEngine(backendSets()[0]!, { ...simulationEngineConfig(`http://127.0.0.1:${adServerPort}/vast?brk=[QUARTILE_BREAK_ID]`), admin: { token } });
-    const child = spawn(process.execPath, [CLI, 'simulate', 'live-event', '--engine', t.url, '--ad-server-port', String(adServerPort), '--viewers', '30', '--ad-duration', '8', '--breaks', '1', '--speed', '20', '--seed', '9', '--json', '--truth', `${REPO_ROOT}.scratch/test-truth.json`], {
+    const child = spawn(process.execPath, [CLI, 'simulate', 'live-event', '--engine', t.url, '--ad-server-port', String(adServerPort), '--viewers', '30', '--ad-duration', '8', '--breaks', '1', '--speed', '20', '--seed', '9', '--json', '--truth', TRUTH], {
       cwd: REPO_ROOT,
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_ADMIN_TOKEN: token, QUARTILE_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +105,7 @@ describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
     assert.equal(summary.simulation.decisions, 30);
 
     // The ground truth file lets `quartile reconcile` check the engine again later.
-    const again = spawn(process.execPath, [CLI, 'reconcile', '--truth', `${REPO_ROOT}.scratch/test-truth.json`, '--engine', t.url, '--json'], {
+    const again = spawn(process.execPath, [CLI, 'reconcile', '--truth', TRUTH, '--engine', t.url, '--json'], {
       cwd: REPO_ROOT,
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
