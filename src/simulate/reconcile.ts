@@ -29,7 +29,11 @@ export interface ReconcileReport {
     readonly billableRowsUnmerged: number;
     readonly sessions: Observation['sessions'];
     readonly beacons: PerVendor;
-    /** Requests that repeated a delivered beacon byte for byte (same cache buster): a re-send after a crash, which a vendor deduplicating by URL counts once. */
+    /**
+     * Requests that repeated a delivered beacon byte for byte (same cache buster): a retry
+     * after a timeout whose request had in fact arrived, or a re-send after a crash. A
+     * vendor deduplicating by URL counts them once.
+     */
     readonly beaconsRefired: PerVendor;
     readonly badEvents: Record<string, number>;
   };
@@ -166,7 +170,7 @@ export function formatReconcile(r: ReconcileReport): string {
       String(r.observed.beacons[v.name] ?? 0),
       '',
     ]),
-    ['beacons, all vendors', String(sum(r.expected.beacons)), String(sum(r.observed.beacons)), problems({ missing: r.missing.beacons, duplicated: r.duplicated.beacons, 'against consent': r.unexpected.beaconsAgainstConsent }) + notes({ 'given up and dead-lettered': sum(r.missing.beaconsExplained), 're-sent identically after a crash': sum(r.observed.beaconsRefired) })],
+    ['beacons, all vendors', String(sum(r.expected.beacons)), String(sum(r.observed.beacons)), problems({ missing: r.missing.beacons, duplicated: r.duplicated.beacons, 'against consent': r.unexpected.beaconsAgainstConsent }) + notes({ 'given up and dead-lettered': sum(r.missing.beaconsExplained), 're-sent identically (a retry after a timeout or a crash)': sum(r.observed.beaconsRefired) })],
     ...Object.entries(r.expected.badEvents).map(([code, n]): [string, string, string, string] => [`bad events ${code}`, String(n), String(r.observed.badEvents[code] ?? 0), ''] ),
     ['bad events, all', String(sum(r.expected.badEvents)), String(sum(r.observed.badEvents)), problems({ unaccounted: r.missing.badEvents, 'wrong code': r.unexpected.badEventCodes })],
   ];
