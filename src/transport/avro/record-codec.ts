@@ -14,7 +14,8 @@ import avro from 'avsc';
 import { SchemaRegistry, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { QuartileError, messageOf } from '../../core/errors.ts';
 import { TOPICS, type TopicName } from '../topics.ts';
-import { detectFraming, frameConfluent, frameSingleObject } from './framing.ts';
+import { confluentHeader, detectFraming, frameConfluent, frameSingleObject, singleObjectHeader } from './framing.ts';
+import { encodeFramed } from './framed-writer.ts';
 import { SchemaCatalog, type RecordName, type RecordTypes } from './schema-catalog.ts';
 
 /** Which record type each topic carries. */
@@ -102,12 +103,15 @@ export class RecordCodec {
     return frameConfluent(await this.#schemaId(topic), payload);
   }
 
-  /** Encodes many records for one topic (one registry lookup). */
+  /**
+   * Encodes many records for one topic (one registry lookup), as views into shared
+   * buffers (see framed-writer.ts). Throws if any record is invalid, which is a bug
+   * in Quartile; a caller that must isolate it encodes that batch one by one.
+   */
   async encodeMany<T extends TopicName>(topic: T, records: readonly RecordOf<T>[]): Promise<Buffer[]> {
     const version = this.catalog.current(TOPIC_RECORDS[topic]);
-    if (this.#registry === undefined) return records.map((r) => frameSingleObject(version.fingerprint, version.type.toBuffer(r)));
-    const id = await this.#schemaId(topic);
-    return records.map((r) => frameConfluent(id, version.type.toBuffer(r)));
+    const header = this.#registry === undefined ? singleObjectHeader(version.fingerprint) : confluentHeader(await this.#schemaId(topic));
+    return encodeFramed(version.type, header, records);
   }
 
   /**
