@@ -188,7 +188,10 @@ export class PipelineRuntime {
     }
 
     const key = tpKey(batch.topic, batch.partition);
-    this.#watermarks.observe(key, alive.flatMap((e) => (e.raw === undefined ? [] : [eventTimeOf(e.raw)])), now);
+    // A plain loop: flatMap's one-element array per event was garbage on the hot path.
+    const eventTimes: number[] = [];
+    for (const e of alive) if (e.raw !== undefined) eventTimes.push(eventTimeOf(e.raw));
+    this.#watermarks.observe(key, eventTimes, now);
     await this.#onWatermark(key, step);
 
     const outputs: PipelineOutput[] = [
