@@ -28,16 +28,21 @@ export class DedupeProcessor implements Processor {
 
   async processBatch(events: readonly PipelineEvent[]): Promise<StepResult[]> {
     // Within the batch, the first position of an id wins, as it would one by one.
-    const firstInBatch = new Map<string, string>();
-    for (const event of events) {
+    const positions = events.map(positionOf);
+    const firstSeenAt = new Map<string, string>();
+    events.forEach((event, i) => {
       const id = event.raw!.eventId;
-      if (!firstInBatch.has(id)) firstInBatch.set(id, positionOf(event));
-    }
-    // One claim per distinct id; the Redis client pipelines them into one round trip.
-    const ids = [...firstInBatch.keys()];
-    const existing = await Promise.all(ids.map((id) => this.#state.setIfAbsent(`dd:${id}`, firstInBatch.get(id)!, this.#ttlMs)));
-    const firstSeenAt = new Map(ids.map((id, i) => [id, existing[i] ?? firstInBatch.get(id)!]));
-    return events.map((event) => (firstSeenAt.get(event.raw!.eventId) === positionOf(event) ? EMIT : drop('duplicate')));
+      if (!firstSeenAt.has(id)) firstSeenAt.set(id, positions[i]!);
+    });
+    // One claim per distinct id, issued together: the Redis client pipelines them into
+    // one round trip. A claim that finds a stored position replaces the batch's own.
+    const ids = [...firstSeenAt.keys()];
+    const existing = await Promise.all(ids.map((id) => this.#state.setIfAbsent(`dd:${id}`, firstSeenAt.get(id)!, this.#ttlMs)));
+    ids.forEach((id, i) => {
+      const stored = existing[i];
+      if (stored !== null && stored !== undefined) firstSeenAt.set(id, stored);
+    });
+    return events.map((event, i) => (firstSeenAt.get(event.raw!.eventId) === positions[i] ? EMIT : drop('duplicate')));
   }
 
   async process(event: PipelineEvent): Promise<StepResult> {

@@ -16,6 +16,8 @@ export class LruCache<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
   readonly #options: LruCacheOptions;
   readonly #now: () => number;
+  /** The key last inserted or moved to the end of `#entries` (the most recently used). */
+  #newest: K | undefined;
   hits = 0;
   misses = 0;
 
@@ -26,14 +28,20 @@ export class LruCache<K, V> {
 
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined || entry.expiresAt <= this.#now()) {
+    // An entry that never expires needs no clock read (the pipeline's caches get
+    // several times per event).
+    if (entry === undefined || (entry.expiresAt !== Number.POSITIVE_INFINITY && entry.expiresAt <= this.#now())) {
       if (entry !== undefined) this.#entries.delete(key);
       this.misses++;
       return undefined;
     }
-    // Re-insert: Map order is recency order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    // Re-insert: Map order is recency order. The most recent entry is already last;
+    // consecutive gets of one key (the events of one ad play) skip the Map churn.
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     this.hits++;
     return entry.value;
   }
@@ -44,11 +52,13 @@ export class LruCache<K, V> {
     const expiresAt = ttlMs <= 0 ? Number.POSITIVE_INFINITY : this.#now() + ttlMs + spread;
     this.#entries.delete(key);
     this.#entries.set(key, { value, expiresAt });
+    this.#newest = key;
     if (this.#entries.size > maxEntries) this.#entries.delete(this.#entries.keys().next().value as K);
   }
 
   delete(key: K): void {
     this.#entries.delete(key);
+    if (key === this.#newest) this.#newest = undefined;
   }
 
   get size(): number {
@@ -57,5 +67,6 @@ export class LruCache<K, V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 }

@@ -60,7 +60,8 @@ export class PrefixedTransport implements Transport {
   }
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<RecordPosition[]> {
-    return (await this.#inner.send(this.#out(topic), records)).map((p) => this.#tpIn(p));
+    // Every position is of `topic`: no need to strip the prefix record by record.
+    return (await this.#inner.send(this.#out(topic), records)).map((p) => ({ topic, partition: p.partition, offset: p.offset }));
   }
 
   createConsumer(options: ConsumerOptions): Consumer {
@@ -74,9 +75,11 @@ export class PrefixedTransport implements Transport {
     });
     return {
       run: (handler) =>
-        inner.run((batch, ctx) =>
-          handler({ ...batch, topic: this.#in(batch.topic), records: batch.records.map((r) => ({ ...r, topic: this.#in(r.topic) })) }, ctx),
-        ),
+        inner.run((batch, ctx) => {
+          // A batch is of one topic: its logical name is worked out once, not per record.
+          const topic = this.#in(batch.topic);
+          return handler({ ...batch, topic, records: batch.records.map((r) => ({ ...r, topic })) }, ctx);
+        }),
       commit: (offsets: readonly TopicPartitionOffset[]) => inner.commit(offsets.map((o) => this.#tpOut(o))),
       pause: (partitions) => inner.pause(partitions.map((tp) => this.#tpOut(tp))),
       resume: (partitions) => inner.resume(partitions.map((tp) => this.#tpOut(tp))),

@@ -28,6 +28,18 @@ export function detectFraming(buffer: Buffer): Framing {
 
 const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 
+/** The header of single-object framing: `C3 01` and the fingerprint. */
+export function singleObjectHeader(fingerprint: Buffer): Buffer {
+  return Buffer.concat([SINGLE_OBJECT_MARKER, fingerprint], 10);
+}
+
+/** The header of Confluent framing: magic byte 0 and the big-endian schema id. */
+export function confluentHeader(schemaId: number): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return header;
+}
+
 /** Frames an Avro payload as a single object. */
 export function frameSingleObject(fingerprint: Buffer, payload: Buffer): Buffer {
   return Buffer.concat([SINGLE_OBJECT_MARKER, fingerprint, payload], 10 + payload.length);

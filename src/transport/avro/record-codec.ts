@@ -14,7 +14,8 @@ import avro from 'avsc';
 import { SchemaRegistry, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { QuartileError, messageOf } from '../../core/errors.ts';
 import { TOPICS, type TopicName } from '../topics.ts';
-import { detectFraming, frameConfluent, frameSingleObject } from './framing.ts';
+import { confluentHeader, detectFraming, frameConfluent, frameSingleObject, singleObjectHeader } from './framing.ts';
+import { encodeFramed } from './framed-writer.ts';
 import { SchemaCatalog, type RecordName, type RecordTypes } from './schema-catalog.ts';
 
 /** Which record type each topic carries. */
@@ -35,6 +36,10 @@ export interface RegistryOptions {
   readonly url: string;
   readonly username: string;
   readonly password: string;
+}
+
+function unknownFraming(name: RecordName, reason: string): QuartileError {
+  return new QuartileError('DECODE_FRAMING_UNKNOWN', `Cannot decode a ${name}: ${reason}.`, { stage: 'decode' });
 }
 
 interface Reader {
@@ -98,12 +103,15 @@ export class RecordCodec {
     return frameConfluent(await this.#schemaId(topic), payload);
   }
 
-  /** Encodes many records for one topic (one registry lookup). */
+  /**
+   * Encodes many records for one topic (one registry lookup), as views into shared
+   * buffers (see framed-writer.ts). Throws if any record is invalid, which is a bug
+   * in Quartile; a caller that must isolate it encodes that batch one by one.
+   */
   async encodeMany<T extends TopicName>(topic: T, records: readonly RecordOf<T>[]): Promise<Buffer[]> {
     const version = this.catalog.current(TOPIC_RECORDS[topic]);
-    if (this.#registry === undefined) return records.map((r) => frameSingleObject(version.fingerprint, version.type.toBuffer(r)));
-    const id = await this.#schemaId(topic);
-    return records.map((r) => frameConfluent(id, version.type.toBuffer(r)));
+    const header = this.#registry === undefined ? singleObjectHeader(version.fingerprint) : confluentHeader(await this.#schemaId(topic));
+    return encodeFramed(version.type, header, records);
   }
 
   /**
@@ -114,19 +122,40 @@ export class RecordCodec {
   async decode<T extends TopicName>(topic: T, buffer: Buffer): Promise<RecordOf<T>> {
     const name = TOPIC_RECORDS[topic];
     const framing = detectFraming(buffer);
-    let reader: Reader;
-    switch (framing.kind) {
-      case 'unknown':
-        throw new QuartileError('DECODE_FRAMING_UNKNOWN', `Cannot decode a ${name}: ${framing.reason}.`, { stage: 'decode' });
-      case 'single-object':
-        reader = this.#singleObjectReader(name, framing.fingerprint);
-        break;
-      case 'confluent':
-        reader = this.#readers.get(`${name}/c:${framing.schemaId}`) ?? (await this.#confluentReader(name, framing.schemaId));
-        break;
+    if (framing.kind === 'unknown') throw unknownFraming(name, framing.reason);
+    const reader = framing.kind === 'confluent' ? await this.#confluentReader(name, framing.schemaId) : this.#singleObjectReader(name, framing.fingerprint);
+    return this.#read(name, reader, buffer, framing.payloadOffset);
+  }
+
+  /**
+   * Decodes many records of `topic`: each result is the record, or the non-retriable
+   * DECODE_* error that refused it. Throws only a retriable error (the registry cannot
+   * be reached). Readers already known are used synchronously, so a batch costs one
+   * promise, not one per record.
+   */
+  async decodeMany<T extends TopicName>(topic: T, buffers: readonly Buffer[]): Promise<Array<RecordOf<T> | QuartileError>> {
+    const name = TOPIC_RECORDS[topic];
+    const out: Array<RecordOf<T> | QuartileError> = [];
+    for (const buffer of buffers) {
+      try {
+        const framing = detectFraming(buffer);
+        if (framing.kind === 'unknown') throw unknownFraming(name, framing.reason);
+        const reader =
+          framing.kind === 'confluent'
+            ? (this.#readers.get(`${name}/c:${framing.schemaId}`) ?? (await this.#confluentReader(name, framing.schemaId)))
+            : this.#singleObjectReader(name, framing.fingerprint);
+        out.push(this.#read(name, reader, buffer, framing.payloadOffset));
+      } catch (error) {
+        if (!(error instanceof QuartileError) || error.retriable) throw error;
+        out.push(error);
+      }
     }
+    return out;
+  }
+
+  #read<T extends TopicName>(name: RecordName, reader: Reader, buffer: Buffer, payloadOffset: number): RecordOf<T> {
     try {
-      return reader.type.fromBuffer(buffer.subarray(framing.payloadOffset), reader.resolver) as RecordOf<T>;
+      return reader.type.fromBuffer(buffer.subarray(payloadOffset), reader.resolver) as RecordOf<T>;
     } catch (cause) {
       throw new QuartileError('DECODE_PAYLOAD_INVALID', `The ${name} payload is not valid Avro for its schema: ${messageOf(cause)}`, { stage: 'decode', cause });
     }
@@ -159,6 +188,8 @@ export class RecordCodec {
   }
 
   async #confluentReader(name: RecordName, schemaId: number): Promise<Reader> {
+    const cached = this.#readers.get(`${name}/c:${schemaId}`);
+    if (cached !== undefined) return cached;
     if (this.#registry === undefined) {
       throw new QuartileError(
         'DECODE_SCHEMA_UNKNOWN',

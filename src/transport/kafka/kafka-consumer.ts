@@ -4,7 +4,7 @@
  * last *resolved* offset, so a batch the handler did not finish is fetched again,
  * which is the same redelivery rule as the embedded log.
  */
-import type { Consumer as KafkaJsConsumer, Kafka, EachBatchPayload } from 'kafkajs';
+import type { Consumer as KafkaJsConsumer, Kafka, EachBatchPayload, IHeaders } from 'kafkajs';
 import { QuartileError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type {
@@ -27,6 +27,20 @@ function groupByTopic(partitions: readonly TopicPartition[]): Array<{ topic: str
   const byTopic = new Map<string, number[]>();
   for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
   return [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps }));
+}
+
+const NO_HEADERS: ConsumedRecord['headers'] = Object.freeze({});
+
+/** A record's headers as Buffers; records without any (nearly all) share one empty object. */
+function headersOf(headers: IHeaders | undefined): ConsumedRecord['headers'] {
+  if (headers === undefined) return NO_HEADERS;
+  let out: Record<string, Buffer | undefined> | undefined;
+  for (const k in headers) {
+    const v = headers[k];
+    out ??= {};
+    out[k] = v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  }
+  return out ?? NO_HEADERS;
 }
 
 export class KafkaConsumer implements Consumer {
@@ -95,9 +109,7 @@ export class KafkaConsumer implements Consumer {
       key: m.key ?? null,
       value: m.value ?? null,
       timestamp: Number(m.timestamp),
-      headers: Object.fromEntries(
-        Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v))]),
-      ),
+      headers: headersOf(m.headers),
     }));
     // kafkajs batches are sized in bytes; the pipeline wants a bounded record count.
     for (let start = 0; start < records.length; start += maxRecords) {

@@ -3,7 +3,7 @@
  * the admin client, never by auto-creation: kafkajs on a KRaft broker fails when it
  * relies on topic auto-creation at subscribe time.
  */
-import { Kafka, type Admin, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { QuartileError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { partitionFor } from './murmur2.ts';
@@ -32,6 +32,14 @@ export interface KafkaTransportOptions {
 
 function unavailable(what: string, cause: unknown): QuartileError {
   return new QuartileError('TRANSPORT_UNAVAILABLE', `Kafka ${what} failed: ${messageOf(cause)}`, { retriable: true, cause });
+}
+
+/** A kafkajs message for a record, built without spreads (this runs once per record sent). */
+function kafkaMessage(record: OutgoingRecord, partition: number): Message {
+  const message: Message = { key: record.key, value: record.value, partition };
+  if (record.headers !== undefined) message.headers = { ...record.headers };
+  if (record.timestamp !== undefined) message.timestamp = String(record.timestamp);
+  return message;
 }
 
 export class KafkaTransport implements Transport {
@@ -148,13 +156,7 @@ export class KafkaTransport implements Transport {
       metadata = await producer.send({
         topic,
         acks: -1,
-        messages: records.map((r, i) => ({
-          key: r.key,
-          value: r.value,
-          partition: assigned[i]!,
-          ...(r.headers === undefined ? {} : { headers: { ...r.headers } }),
-          ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }),
-        })),
+        messages: records.map((r, i) => kafkaMessage(r, assigned[i]!)),
       });
     } catch (cause) {
       throw unavailable(`send to ${topic}`, cause);

@@ -27,4 +27,19 @@ describe('decode', () => {
       }
     });
   }
+
+  it('decodes a batch in one call, dead-lettering only its bad records and its tombstones', async () => {
+    const good = await pipelineEvent({ eventType: 'start' }, 0);
+    const bad = await pipelineEvent({}, 1, Buffer.from('not avro'));
+    const tombstone = await pipelineEvent({}, 2);
+    const last = await pipelineEvent({ eventType: 'complete' }, 3);
+    for (const e of [good, bad, tombstone, last]) e.raw = undefined;
+    (tombstone.source.record as { value: Buffer | null }).value = null;
+    const results = await decode.processBatch([good, bad, tombstone, last]);
+    assert.deepEqual(
+      results.map((r) => (r.kind === 'fail' ? r.error.code : r.kind)),
+      ['emit', 'DECODE_FRAMING_UNKNOWN', 'DECODE_FRAMING_UNKNOWN', 'emit'],
+    );
+    assert.deepEqual([good.raw?.eventType, last.raw?.eventType], ['start', 'complete']);
+  });
 });

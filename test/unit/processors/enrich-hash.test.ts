@@ -96,8 +96,9 @@ describe('hash', () => {
   });
 
   it('blanks the IFA for beacons under limit-ad-tracking', async () => {
-    const event = await enriched({ consent: { gdprApplies: false, tcf: null, gpp: null, gppSid: [], limitAdTracking: true }, device: { ip: '1.2.3.4', userAgent: 'x', ifa: 'ifa-1', ifaType: 'rida', deviceId: 'd', profileId: null } });
-    new EnrichProcessor({ botListFile: '' }).process(event, stepContext(NOW));
+    const event = await enriched({ consent: { gdprApplies: false, tcf: null, gpp: null, gppSid: [], limitAdTracking: true }, device: { ip: '1.2.3.4', userAgent: 'Roku/DVP-12.0', ifa: 'ifa-1', ifaType: 'rida', deviceId: 'd', profileId: null } });
+    // A user agent enrich keeps (a bot's event never reaches the hash step).
+    assert.equal(new EnrichProcessor({ botListFile: '' }).process(event, stepContext(NOW)).kind, 'emit');
     new HashProcessor(key).process(event);
     assert.equal(event.inFlight!.ifa, null);
     assert.equal(event.inFlight!.ifaType, null);

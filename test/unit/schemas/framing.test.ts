@@ -56,3 +56,25 @@ describe('single-object framing', () => {
     await assert.rejects(codec.decode(TOPICS.raw, cue), (e: unknown) => isQuartileError(e, 'DECODE_SCHEMA_MISMATCH'));
   });
 });
+
+describe('batch encode and decode', () => {
+  const codec = new RecordCodec();
+
+  it('encodes a batch to the same bytes as one record at a time, across buffer boundaries', async () => {
+    // Large ids every few records, so the batch spills over several shared buffers.
+    const events = Array.from({ length: 400 }, (_, i) => sampleAdEvent({ eventId: i % 9 === 0 ? `big-${i}-${'x'.repeat(3000)}` : `e-${i}` }));
+    const many = await codec.encodeMany(TOPICS.raw, events);
+    assert.equal(many.length, events.length);
+    for (const [i, event] of events.entries()) assert.deepEqual(many[i], await codec.encode(TOPICS.raw, event), `record ${i}`);
+  });
+
+  it('decodes a batch in order, refusing only the bad records with their codes', async () => {
+    const good = [sampleAdEvent({ eventId: 'a' }), sampleAdEvent({ eventId: 'b' })];
+    const [a, b] = await codec.encodeMany(TOPICS.raw, good);
+    const results = await codec.decodeMany(TOPICS.raw, [a!, Buffer.from('{"eventId":"x"}'), b!, a!.subarray(0, 30)]);
+    assert.deepEqual(
+      results.map((r) => (isQuartileError(r) ? r.code : r.eventId)),
+      ['a', 'DECODE_FRAMING_UNKNOWN', 'b', 'DECODE_PAYLOAD_INVALID'],
+    );
+  });
+});
