@@ -25,10 +25,25 @@ export class BeaconGrid {
   readonly shape: GridShape;
   readonly #cells: Map<string, Uint8Array>;
 
-  constructor(shape: GridShape) {
+  /**
+   * `shared`: counters in SharedArrayBuffers, so the vendor servers can count in a worker
+   * thread while the simulator reads them (see {@link BeaconGrid.buffers}); or the
+   * buffers of such a grid, to open it in the worker.
+   */
+  constructor(shape: GridShape, shared: boolean | ReadonlyMap<string, SharedArrayBuffer> = false) {
     this.shape = shape;
     const size = shape.viewers * shape.breaks * shape.podSize * SIM_EVENT_TYPES.length;
-    this.#cells = new Map(SIM_VENDORS.map((v) => [v.name, new Uint8Array(size)]));
+    this.#cells = new Map(
+      SIM_VENDORS.map((v) => {
+        if (typeof shared !== 'boolean') return [v.name, new Uint8Array(shared.get(v.name)!)];
+        return [v.name, shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size)];
+      }),
+    );
+  }
+
+  /** The shared buffers of a grid made with `shared` (for a worker thread). */
+  buffers(): Map<string, SharedArrayBuffer> {
+    return new Map([...this.#cells].map(([name, cells]) => [name, cells.buffer as SharedArrayBuffer]));
   }
 
   /** The cell of one beacon; undefined when it lies outside the simulation. */

@@ -36,18 +36,28 @@ export interface VendorServer {
   close(): Promise<void>;
 }
 
+/** Where a vendor keeps its counts: four Int32 slots (accepted, failed, unknown, refired), shareable with another thread. */
+export type VendorCounters = Int32Array;
+
+const ACCEPTED = 0;
+const FAILED = 1;
+const UNKNOWN = 2;
+const REFIRED = 3;
+
+/** Reads counters written by a vendor (in this thread or a worker). */
+export function readVendorCounters(c: VendorCounters): VendorHits {
+  return { accepted: Atomics.load(c, ACCEPTED), failed: Atomics.load(c, FAILED), unknown: Atomics.load(c, UNKNOWN), refired: Atomics.load(c, REFIRED) };
+}
+
 /** Starts a vendor on `host` (a loopback address); `port` 0 picks a free one. */
-export async function startVendorServer(name: string, host: string, port: number, grid: BeaconGrid): Promise<VendorServer> {
-  let accepted = 0;
-  let failed = 0;
-  let unknown = 0;
-  let refired = 0;
+export async function startVendorServer(name: string, host: string, port: number, grid: BeaconGrid, counters: VendorCounters = new Int32Array(4)): Promise<VendorServer> {
   let failUntil = 0;
+  const count = (slot: number): void => void Atomics.add(counters, slot, 1);
   // The cache buster each cell was first accepted with.
   const firstCacheBuster = new Uint32Array(grid.cells(name).length);
   const server: Server = createServer((request, response) => {
     if (Date.now() < failUntil) {
-      failed++;
+      count(FAILED);
       response.writeHead(503, { 'retry-after': '1' }).end();
       return;
     }
@@ -57,10 +67,10 @@ export async function startVendorServer(name: string, host: string, port: number
     const viewer = viewerOfUserAgent(String(request.headers['x-device-user-agent'] ?? ''));
     const cell = t === 't' && viewer !== undefined ? grid.cell(viewer, Number(b), Number(s), type ?? '') : undefined;
     const cacheBuster = Number(/(?:^|&)cb=(\d{1,9})(?:&|$)/.exec(query)?.[1] ?? 0);
-    if (cell === undefined) unknown++;
-    else if (grid.get(name, cell) > 0 && cacheBuster !== 0 && firstCacheBuster[cell] === cacheBuster) refired++;
+    if (cell === undefined) count(UNKNOWN);
+    else if (grid.get(name, cell) > 0 && cacheBuster !== 0 && firstCacheBuster[cell] === cacheBuster) count(REFIRED);
     else {
-      accepted++;
+      count(ACCEPTED);
       if (grid.get(name, cell) === 0) firstCacheBuster[cell] = cacheBuster;
       grid.add(name, cell);
     }
@@ -74,7 +84,7 @@ export async function startVendorServer(name: string, host: string, port: number
   return {
     name,
     port: (server.address() as AddressInfo).port,
-    hits: () => ({ accepted, failed, unknown, refired }),
+    hits: () => readVendorCounters(counters),
     failFor: (ms) => {
       failUntil = Date.now() + ms;
     },

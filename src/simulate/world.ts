@@ -5,8 +5,9 @@
 import { startAdServer, type AdServer } from './ad-server.ts';
 import { BeaconGrid } from './beacon-grid.ts';
 import type { SimulationOptions } from './options.ts';
-import { SIM_VENDORS, simVendorConfig } from './sim-vendors.ts';
-import { startVendorServer, type VendorServer } from './vendor-server.ts';
+import { simVendorConfig } from './sim-vendors.ts';
+import type { VendorServer } from './vendor-server.ts';
+import { startVendorThread } from './vendor-thread.ts';
 
 export interface SimWorld {
   readonly adServer: AdServer;
@@ -18,8 +19,8 @@ export interface SimWorld {
 
 /** Starts the ad server (on `adServerPort`, 0 = any) and one server per vendor. */
 export async function startWorld(options: SimulationOptions, adServerPort = 0): Promise<SimWorld> {
-  const hits = new BeaconGrid({ viewers: options.viewers, breaks: options.breaks, podSize: options.podSize });
-  const vendors = await Promise.all(SIM_VENDORS.map((v) => startVendorServer(v.name, v.host, 0, hits)));
+  const hits = new BeaconGrid({ viewers: options.viewers, breaks: options.breaks, podSize: options.podSize }, true);
+  const vendors = await startVendorThread(hits);
   const adServer = await startAdServer({
     podSize: options.podSize,
     adDurationSec: options.adDurationSec,
@@ -33,7 +34,7 @@ export async function startWorld(options: SimulationOptions, adServerPort = 0): 
     hits,
     close: async () => {
       await adServer.close();
-      await Promise.all(vendors.map((v) => v.close()));
+      await vendors[0]?.close();
     },
   };
 }
