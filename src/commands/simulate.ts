@@ -17,6 +17,7 @@ import type { Command, CommandIo } from './command.ts';
 import { UsageError, cliConfig, parseFlags } from './shared.ts';
 
 const DEFAULT_AD_SERVER_PORT = 8090;
+const DEFAULT_ENGINE_URL = 'http://127.0.0.1:8080';
 
 const NUMERIC = {
   viewers: 'viewers',
@@ -54,8 +55,8 @@ the reconciliation is ok.
   --seed S               the same seed plays the same event (default ${DEFAULT_SIMULATION.seed})
   --speed X              playback runs X times faster than real time (default ${DEFAULT_SIMULATION.speed})
   --ad-duration S        ad length in seconds (default ${DEFAULT_SIMULATION.adDurationSec})
-  --embedded             start an engine in this process on the embedded defaults, in a fresh data directory (the default without --engine)
-  --engine URL           a running engine (collector, Ads Manager and pipeline); needs QUARTILE_ADMIN_TOKEN
+  --engine URL           the running engine to play against (default ${DEFAULT_ENGINE_URL}); needs QUARTILE_ADMIN_TOKEN
+  --embedded             instead, start an engine in this process on the embedded defaults, in a fresh data directory
   --collector URL, --ads URL   when those roles run elsewhere than --engine
   --ad-server-port P     where the simulation's ad server listens with --engine (default ${DEFAULT_AD_SERVER_PORT})
   --truth FILE           where to write the ground truth for \`quartile reconcile\`
@@ -129,13 +130,17 @@ export const simulateCommand: Command = {
     if (problem !== undefined) throw new UsageError(`${problem}.`);
 
     const config = cliConfig(values.config);
-    const engineUrl = typeof flags['engine'] === 'string' ? flags['engine'] : undefined;
-    if (engineUrl !== undefined && flags['embedded'] === true) throw new UsageError('Choose one of --engine URL and --embedded.');
+    if (typeof flags['engine'] === 'string' && flags['embedded'] === true) throw new UsageError('Choose one of --engine URL and --embedded.');
+    const engineUrl = flags['embedded'] === true ? undefined : typeof flags['engine'] === 'string' ? flags['engine'] : DEFAULT_ENGINE_URL;
     let target: EngineTarget;
     if (engineUrl === undefined) {
       target = { kind: 'in-process', configFile: values.config, logger: createLogger({ level: 'warn', destination: io.stderr }), port: config.http.port };
     } else {
-      if (config.admin.token === '') throw new UsageError('Set QUARTILE_ADMIN_TOKEN to the engine’s admin token: the simulator reads what the engine produced through its operator API.');
+      if (config.admin.token === '') {
+        throw new UsageError(
+          `Set QUARTILE_ADMIN_TOKEN to the admin token of the engine at ${engineUrl}: the simulator reads what the engine produced through its operator API. Or run \`quartile simulate live-event --embedded\` to play against an engine in this process.`,
+        );
+      }
       target = {
         kind: 'remote',
         adsUrl: typeof flags['ads'] === 'string' ? flags['ads'] : engineUrl,
