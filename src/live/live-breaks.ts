@@ -59,10 +59,13 @@ export class LiveBreaks {
    * whose consumer prefetches it. Throws a RequestError for an expired cue (422) or a
    * breakId of another live event (409).
    *
-   * When the event log does not take the cue (Kafka restarting, say), this process
-   * prefetches the break itself: the pending record and the plan live in the state
-   * seam, where every Ads Manager finds them, so a live break does not depend on the
-   * event log being up at the moment of its cue.
+   * The process that received the cue also prefetches it at once, without waiting for
+   * the topic to bring it back: the pending record and the plan live in the state seam,
+   * where every Ads Manager finds them, so a break is ready even when the event log is
+   * restarting or its consumer group is rebalancing (the chaos suite's Kafka restart
+   * left a herd with LIVE_BREAK_NOT_READY while the cue waited in the topic). Another
+   * instance that reads the cue from the topic finds the break ready, or joins nothing
+   * and prefetches it again (harmless: the plan is the same).
    */
   async accept(cue: AdBreakCue): Promise<CueAccepted> {
     const { store, codec, transport, logger } = this.#o;
@@ -87,15 +90,14 @@ export class LiveBreaks {
       // is harmless (the consumer joins a running prefetch) and unsticks a cue whose
       // first publication was lost.
     }
+    this.#o.activity?.cued(cue);
+    // Prefetch here first: publishing may wait out a broker restart.
+    this.onCue(cue, 'http').catch((e: unknown) => logger.error({ err: messageOf(e), breakId: cue.breakId }, 'prefetch of a cue failed'));
     try {
       await transport.send(TOPICS.liveCues, [{ key: cue.breakId, value: await codec.encode(TOPICS.liveCues, cue), timestamp: this.#now() }]);
     } catch (error) {
-      logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; prefetching it in this process');
-      this.#o.activity?.cued(cue);
-      this.onCue(cue, 'http').catch((e: unknown) => logger.error({ err: messageOf(e), breakId: cue.breakId }, 'local prefetch of a cue failed'));
-      return accepted('pending');
+      logger.warn({ err: messageOf(error), breakId: cue.breakId }, 'cue not acknowledged by the event log; this process prefetches it alone');
     }
-    this.#o.activity?.cued(cue);
     return accepted('pending');
   }
 
