@@ -8,6 +8,7 @@
  * compare against a peer or a floor *in the same run*, interleaving rounds so that
  * noise hits both sides alike, and report the ratio.
  */
+import { percentile } from '../src/core/percentile.ts';
 import { performance } from 'node:perf_hooks';
 
 /** Figures a benchmark returns; they become the final JSON line. */
@@ -85,14 +86,6 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-/** The p-th percentile (0–100) by nearest rank. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
-
 /** Rounds to a few significant digits for printing. */
 export function round(value: number, digits = 3): number {
   if (!Number.isFinite(value)) return value;
@@ -103,3 +96,5 @@ export function round(value: number, digits = 3): number {
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+export { percentile };

@@ -78,13 +78,6 @@ export async function runHerd(
   if (lastAt > firstAt) stats.spanMs += lastAt - firstAt;
 }
 
-/** The p-th percentile of `values` (0..100). */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function codeOf(body: string): string {
   try {
     return String((JSON.parse(body) as { code?: unknown }).code ?? '');

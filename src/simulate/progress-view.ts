@@ -3,6 +3,7 @@
  * device events, drain) with rates and consumer lag. On a TTY it redraws in place;
  * otherwise it prints a plain line every few seconds, for CI logs.
  */
+import { renderBar } from '../cli-ui/progress.ts';
 import type { SimulationProgress } from './live-event.ts';
 
 export interface ProgressFigures {
@@ -12,12 +13,6 @@ export interface ProgressFigures {
   readonly billable?: number;
   readonly beacons?: number;
   readonly beaconsExpected?: number;
-}
-
-function bar(done: number, total: number, width = 24): string {
-  const f = total <= 0 ? 0 : Math.min(1, done / total);
-  const full = Math.round(f * width);
-  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.round(f * 100)).padStart(3)}%`;
 }
 
 export class ProgressView {
@@ -44,11 +39,11 @@ export class ProgressView {
     const lines: string[] = [];
     if (p !== undefined) {
       lines.push(`break ${p.breakIndex + 1}  phase ${p.phase.padEnd(8)}  ${Math.round(this.#rates.decisions)} decisions/s  ${Math.round(this.#rates.events)} events/s  lag ${f.lag ?? '-'}`);
-      lines.push(`  herd     ${bar(p.decisions, p.decisionsExpected)}  ${p.decisions}/${p.decisionsExpected}`);
-      lines.push(`  devices  ${bar(p.eventsAccepted, Math.max(p.eventsAccepted, p.eventsScheduled))}  ${p.eventsAccepted} events accepted`);
+      lines.push(`  herd     ${renderBar(p.decisions, p.decisionsExpected)}  ${p.decisions}/${p.decisionsExpected}`);
+      lines.push(`  devices  ${renderBar(p.eventsAccepted, Math.max(p.eventsAccepted, p.eventsScheduled))}  ${p.eventsAccepted} events accepted`);
     }
     if (f.billable !== undefined) {
-      lines.push(`  billing  ${bar(f.billed ?? 0, f.billable)}  ${f.billed ?? 0}/${f.billable} impressions   beacons ${f.beacons ?? 0}/${f.beaconsExpected ?? 0}   lag ${f.lag ?? '-'}`);
+      lines.push(`  billing  ${renderBar(f.billed ?? 0, f.billable)}  ${f.billed ?? 0}/${f.billable} impressions   beacons ${f.beacons ?? 0}/${f.beaconsExpected ?? 0}   lag ${f.lag ?? '-'}`);
     }
     if (this.#tty) {
       if (this.#drawn > 0) this.#out.write(`\x1b[${this.#drawn}A`);

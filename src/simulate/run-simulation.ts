@@ -15,7 +15,7 @@ import { drainAndReconcile, type DrainResult, type Observe } from './drain.ts';
 import { playLiveEvent, type LiveEventRun, type SimulationProgress } from './live-event.ts';
 import { observeLiveEvent } from './observation.ts';
 import type { SimulationOptions } from './options.ts';
-import { percentile } from './herd.ts';
+import { percentile } from '../core/percentile.ts';
 import { ProgressView } from './progress-view.ts';
 import { remoteObserve, scrapeLag } from './remote-observe.ts';
 import { simulationEngineConfig, startWorld, type SimWorld } from './world.ts';
@@ -151,7 +151,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
       decisionsFailed: run.herd.failed,
       decisionFailures: run.herd.failures,
       herdDecisionsPerSec: Math.round(run.herd.ok / Math.max(0.001, run.herd.spanMs / 1000)),
-      herdP99Ms: Math.round(percentile(run.herd.latenciesMs, 99) * 10) / 10,
+      herdP99Ms: run.herd.latenciesMs.length === 0 ? 0 : Math.round(percentile(run.herd.latenciesMs, 99) * 10) / 10,
       events: run.truth.sent.events,
       duplicates: run.truth.sent.duplicates,
       late: run.truth.sent.late,
