@@ -7,7 +7,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SIMULATION, type SimulationOptions } from '../../src/simulate/options.ts';
@@ -15,7 +14,7 @@ import { runSimulation } from '../../src/simulate/run-simulation.ts';
 import { simulationEngineConfig } from '../../src/simulate/world.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { backendSets, startTestEngine, type TestEngine } from '../helpers/engine.ts';
-import { CLI, REPO_ROOT } from '../helpers/engine-process.ts';
+import { CLI, REPO_ROOT, cleanEnv, freePort } from '../helpers/engine-process.ts';
 
 const OPTIONS: SimulationOptions = {
   ...DEFAULT_SIMULATION,
@@ -67,15 +66,6 @@ for (const set of backendSets()) {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const TRUTH = join(tmpdir(), `quartile-sim-truth-${process.pid}.json`);
 
 describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
@@ -88,7 +78,7 @@ describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
     t = await startTestEngine(backendSets()[0]!, { ...simulationEngineConfig(`http://127.0.0.1:${adServerPort}/vast?brk=[QUARTILE_BREAK_ID]`), admin: { token } });
     const child = spawn(process.execPath, [CLI, 'simulate', 'live-event', '--engine', t.url, '--ad-server-port', String(adServerPort), '--viewers', '30', '--ad-duration', '8', '--breaks', '1', '--speed', '20', '--seed', '9', '--json', '--truth', TRUTH], {
       cwd: REPO_ROOT,
-      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_ADMIN_TOKEN: token, QUARTILE_LOG_LEVEL: 'warn' },
+      env: { ...cleanEnv(), QUARTILE_ADMIN_TOKEN: token, QUARTILE_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -107,7 +97,7 @@ describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
     // The ground truth file lets `quartile reconcile` check the engine again later.
     const again = spawn(process.execPath, [CLI, 'reconcile', '--truth', TRUTH, '--engine', t.url, '--json'], {
       cwd: REPO_ROOT,
-      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_ADMIN_TOKEN: token },
+      env: { ...cleanEnv(), QUARTILE_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -5,7 +5,7 @@
  * schema registry and Redis of ci/services. Any part can be killed (-9) and started
  * again on the same port, so the simulator keeps talking to the same URLs.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateJwk } from '../../src/ads/tokens/keyring.ts';
 import { simulationEngineConfig } from '../../src/simulate/world.ts';
-import { CLI, REPO_ROOT, startEngineProcess, type EngineProcess } from './engine-process.ts';
+import { cleanEnv, freePort, startEngineProcess, startWarehouseServer, type EngineProcess } from './engine-process.ts';
 import { service } from './services.ts';
 import { uniqueName, waitFor } from './wait.ts';
 
@@ -55,23 +55,6 @@ export interface ChaosCluster {
   /** The warehouse server process. */
   readonly warehouse: Part;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `quartile warehouse serve` on `port`; resolves once it answers /ping. */
-async function startWarehouseProcess(dataDir: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'warehouse', 'serve', '--port', String(port)], { cwd: REPO_ROOT, env: { ...env, QUARTILE_DATA_DIR: dataDir }, stdio: 'ignore' });
-  await waitFor('the warehouse server', async () => (await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined))?.ok === true, 60_000, 200);
-  return child;
 }
 
 interface Running {
@@ -131,7 +114,7 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
   };
   const configFile = join(dir, 'quartile.json');
   writeFileSync(configFile, JSON.stringify(config));
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))) as Record<string, string>;
+  const clean = cleanEnv();
   const warehousePort = await freePort();
   const env: Record<string, string> = {
     ...clean,
@@ -167,7 +150,7 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
   }
   const warehouseDir = join(dir, 'warehouse');
   const warehouse = await processPart('warehouse', async (port) => {
-    const child = await startWarehouseProcess(warehouseDir, port, clean);
+    const { child } = await startWarehouseServer(warehouseDir, port);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     return {
       url: `http://127.0.0.1:${port}`,

@@ -8,9 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { service } from '../../helpers/services.ts';
-import { CLI, startEngineProcess } from '../../helpers/engine-process.ts';
+import { cleanEnv, CLI, freePort, startEngineProcess } from '../../helpers/engine-process.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 interface Readyz {
@@ -54,7 +53,7 @@ describe('quartile start on the embedded defaults', () => {
     const dir = join(dataDir, 'b');
     const first = await startEngineProcess([], { QUARTILE_DATA_DIR: dir });
     try {
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_')));
+      const env = cleanEnv();
       const second = spawnSync(process.execPath, [CLI, 'start'], {
         env: { ...env, QUARTILE_DATA_DIR: dir, QUARTILE_HTTP_PORT: '0' },
         encoding: 'utf8',
@@ -71,15 +70,6 @@ describe('quartile start on the embedded defaults', () => {
 
 const services = { kafka: service('kafka'), registry: service('schemaRegistry'), redis: service('redis'), clickhouse: service('clickhouse') };
 const skip = [services.kafka, services.registry, services.redis, services.clickhouse].find((s) => s.skip)?.skip ?? false;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('quartile start on the real services', { skip }, () => {
   it('connects to Kafka, the schema registry, Redis and ClickHouse, and names the one that stops', async () => {

@@ -13,7 +13,7 @@ import { metadataIdOf } from '../../../src/ads/registry/ad-metadata.ts';
 import { backendSets, keyedBy, readTopic, type TestEngine } from '../../helpers/engine.ts';
 import { playEvent, sendEvents, startPipelineEngine, testTokens } from '../../helpers/pipeline.ts';
 import { sampleMetadata } from '../../helpers/metadata.ts';
-import { CLI } from '../../helpers/engine-process.ts';
+import { cleanEnv, CLI } from '../../helpers/engine-process.ts';
 import { request } from 'undici';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -73,7 +73,7 @@ for (const set of backendSets()) {
 
     if (set.name === 'real') {
       it('works from the command line straight against Kafka', () => {
-        const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_')));
+        const base = cleanEnv();
         const result = spawnSync(process.execPath, [CLI, 'dlq', 'inspect', '--json'], { encoding: 'utf8', env: { ...base, ...set.env }, timeout: 60_000 });
         assert.equal(result.status, 0, result.stderr);
         const codes = JSON.parse(result.stdout) as Array<{ code: string }>;

@@ -13,13 +13,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { openWarehouse } from '../../../src/warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../../src/warehouse/warehouse.ts';
 import { isQuartileError } from '../../../src/core/errors.ts';
 import { service } from '../../helpers/services.ts';
 import { uniqueName } from '../../helpers/wait.ts';
-import { CLI } from '../../helpers/engine-process.ts';
+import { startWarehouseServer } from '../../helpers/engine-process.ts';
 
 const clickhouse = service('clickhouse');
 const chdbDir = mkdtempSync(join(tmpdir(), 'quartile-chdb-'));
@@ -29,22 +29,6 @@ const backends = [
   { name: 'clickhouse server', skip: clickhouse.skip, url: clickhouse.url ?? '', serve: false },
   { name: 'chdb over quartile warehouse serve', skip: false as string | false, url: '', serve: true },
 ];
-
-/** Starts `quartile warehouse serve` on a free port in its own data directory. */
-async function startWarehouseServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_'))), QUARTILE_DATA_DIR: dataDir };
-  const child = spawn(process.execPath, [CLI, 'warehouse', 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`quartile warehouse serve exited with ${code}: ${output}`)));
-  });
-  return { url, child };
-}
 
 async function serverMajor(warehouse: Warehouse): Promise<number> {
   const [row] = await warehouse.query<{ v: string }>('SELECT version() AS v');

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { campaignReport, type CampaignReportRow } from '../../../src/warehouse/reports/campaign-report.ts';
 import { backendSets, type TestEngine } from '../../helpers/engine.ts';
-import { CLI, REPO_ROOT } from '../../helpers/engine-process.ts';
+import { cleanEnv, CLI, REPO_ROOT } from '../../helpers/engine-process.ts';
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -25,7 +25,7 @@ interface CliRun {
 
 /** Runs `quartile ARGS` as an operator would, with only `env` for QUARTILE_* variables. */
 function quartile(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_')));
+  const base = cleanEnv();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...base, QUARTILE_LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

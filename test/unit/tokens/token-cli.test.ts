@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenKeyring } from '../../../src/ads/tokens/keyring.ts';
 import { TokenService } from '../../../src/ads/tokens/token-service.ts';
-import { CLI } from '../../helpers/engine-process.ts';
+import { cleanEnv, CLI } from '../../helpers/engine-process.ts';
 
 function quartile(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUARTILE_')));
+  const base = cleanEnv();
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...base, ...env }, timeout: 30_000 });
 }
 
