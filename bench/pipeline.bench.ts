@@ -27,7 +27,7 @@ import { MetadataRegistry } from '../src/ads/registry/metadata-registry.ts';
 import { TokenKeyring, generateJwk } from '../src/ads/tokens/keyring.ts';
 import { TokenService } from '../src/ads/tokens/token-service.ts';
 import type { AdEvent, EventType } from '../schemas/types.ts';
-import { round, say, type Figures } from './harness.ts';
+import { profileWindow, round, say, type Figures } from './harness.ts';
 import { sampleMetadata } from '../test/helpers/metadata.ts';
 import { metadataIdOf, type AdMetadata } from '../src/ads/registry/ad-metadata.ts';
 import { OperatorAudit } from '../src/http/operator-audit.ts';
@@ -119,6 +119,7 @@ export async function runPipeline(env: Record<string, string>, events: readonly 
     let atStart = 0;
     while ((atStart = await decoded()) === 0) await new Promise((r) => setTimeout(r, 5));
     const started = performance.now();
+    const stopProfile = await profileWindow(`pipeline ${label}`);
     const startupSeconds = (started - joinStarted) / 1000;
     let lag = Number.POSITIVE_INFINITY;
     while (lag > 0) {
@@ -127,6 +128,7 @@ export async function runPipeline(env: Record<string, string>, events: readonly 
       lag = await backends.transport.lag(groupId, TOPICS.raw).then((parts) => parts.reduce((n, p) => n + p.lag, 0), () => lag);
     }
     const seconds = (performance.now() - started) / 1000;
+    await stopProfile();
     // Where the time went, per stage (summed over the partitions that ran concurrently).
     const histogram = await ctx.metrics.stageSeconds.get();
     const sums = histogram.values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => `${String(v.labels['stage'])}=${v.value.toFixed(2)}s`);

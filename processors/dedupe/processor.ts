@@ -34,10 +34,13 @@ export class DedupeProcessor implements Processor {
       const id = event.raw!.eventId;
       if (!firstSeenAt.has(id)) firstSeenAt.set(id, positions[i]!);
     });
-    // One claim per distinct id, issued together: the Redis client pipelines them into
-    // one round trip. A claim that finds a stored position replaces the batch's own.
+    // One claim per distinct id, all in one state call. A claim that finds a stored
+    // position replaces the batch's own.
     const ids = [...firstSeenAt.keys()];
-    const existing = await Promise.all(ids.map((id) => this.#state.setIfAbsent(`dd:${id}`, firstSeenAt.get(id)!, this.#ttlMs)));
+    const existing = await this.#state.setIfAbsentMany(
+      ids.map((id) => ({ key: `dd:${id}`, value: firstSeenAt.get(id)! })),
+      this.#ttlMs,
+    );
     ids.forEach((id, i) => {
       const stored = existing[i];
       if (stored !== null && stored !== undefined) firstSeenAt.set(id, stored);

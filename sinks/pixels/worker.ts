@@ -349,7 +349,7 @@ export class BeaconWorker {
     let leases: Array<string | null>;
     let ledgers: Array<string | null>;
     try {
-      leases = await state.setIfAbsentMany(batch.map((b) => keys.lease(b.job.id)), owner, this.#leaseMs);
+      leases = await state.setIfAbsentMany(batch.map((b) => ({ key: keys.lease(b.job.id), value: owner })), this.#leaseMs);
       ledgers = await state.getMany(batch.map((b) => keys.ledger(b.job.id)));
     } catch (error) {
       this.#o.logger.warn({ err: messageOf(error), vendor: lane.vendor.name, beacons: batch.length }, 'beacon queue unreachable; the beacons wait');

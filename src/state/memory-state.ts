@@ -97,10 +97,11 @@ export class MemoryStateStore implements StateStore {
     return this.#setIfAbsent(key, value, expiry(this.#now(), ttlMs));
   }
 
-  async setIfAbsentMany(keys: readonly string[], value: string, ttlMs?: number): Promise<Array<string | null>> {
+  async setIfAbsentMany(entries: readonly KeyValue[], ttlMs?: number): Promise<Array<string | null>> {
     const expiresAt = expiry(this.#now(), ttlMs);
-    return keys.map((key) => this.#setIfAbsent(key, value, expiresAt));
+    return entries.map(({ key, value }) => this.#setIfAbsent(key, value, expiresAt));
   }
+
 
   async delete(keys: readonly string[]): Promise<number> {
     let count = 0;

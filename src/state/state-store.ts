@@ -51,10 +51,11 @@ export interface StateStore {
    */
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null>;
   /**
-   * {@link setIfAbsent} for many keys with one value, in one round trip. Each key is
-   * claimed atomically on its own (not all or none); the answer is per key, in order.
+   * {@link setIfAbsent} for many keys, each with its own value, all with one TTL, in one
+   * round trip. Each key is claimed atomically on its own (not all or none); the answer
+   * is per key, in order: null when this call set it, else the value already there.
    */
-  setIfAbsentMany(keys: readonly string[], value: string, ttlMs?: number): Promise<Array<string | null>>;
+  setIfAbsentMany(entries: readonly KeyValue[], ttlMs?: number): Promise<Array<string | null>>;
   /** Deletes keys; returns how many existed. */
   delete(keys: readonly string[]): Promise<number>;
   /** Adds `by` to an integer counter (created at 0) and returns the new value. */

@@ -73,7 +73,8 @@ for (const backend of backends) {
     it('claims many keys at once, each for exactly one of concurrent callers', async () => {
       await state.set('claims-taken', 'someone');
       const keys = ['claims-1', 'claims-taken', 'claims-2'];
-      const [first, second] = await Promise.all([state.setIfAbsentMany(keys, 'me', 10_000), state.setIfAbsentMany(keys, 'you', 10_000)]);
+      const claim = (value: string) => state.setIfAbsentMany(keys.map((key) => ({ key, value })), 10_000);
+      const [first, second] = await Promise.all([claim('me'), claim('you')]);
       assert.equal(first![1], 'someone');
       assert.equal(second![1], 'someone');
       for (const i of [0, 2]) {
@@ -82,6 +83,22 @@ for (const backend of backends) {
       }
       const ttl = await state.ttl('claims-1');
       assert.ok(ttl !== null && ttl > 0 && ttl <= 10_000);
+    });
+
+    it('claims a large batch of keys, each with its own value, and answers each in order', async () => {
+      // More keys than one Redis script call takes, so the answer spans several.
+      const entries = Array.from({ length: 700 }, (_, i) => ({ key: `batch-claim-${i}`, value: `pos-${i}` }));
+      await state.setMany([{ key: 'batch-claim-3', value: 'earlier' }, { key: 'batch-claim-650', value: 'earlier-too' }]);
+      const answers = await state.setIfAbsentMany(entries);
+      assert.equal(answers.length, entries.length);
+      assert.equal(answers[3], 'earlier');
+      assert.equal(answers[650], 'earlier-too');
+      assert.equal(answers.filter((a) => a === null).length, entries.length - 2);
+      assert.deepEqual(await state.getMany(['batch-claim-0', 'batch-claim-3', 'batch-claim-699']), ['pos-0', 'earlier', 'pos-699']);
+      assert.equal(await state.ttl('batch-claim-0'), -1, 'no TTL given: no expiry');
+      const again = await state.setIfAbsentMany(entries.slice(0, 2).map((e) => ({ ...e, value: 'later' })));
+      assert.deepEqual(again, ['pos-0', 'pos-1']);
+      assert.deepEqual(await state.setIfAbsentMany([]), []);
     });
 
     it('counts with TTLs', async () => {
