@@ -19,10 +19,10 @@ import type {
 } from '../transport.ts';
 import { KafkaConsumer } from './kafka-consumer.ts';
 import { kafkaLogCreator } from './log-bridge.ts';
-import { installRecordEncoder } from './record-encoder.ts';
+import { installProduceEncoders } from './produce-encoders.ts';
 
-// Before any produce: kafkajs binds its record encoder when it loads its produce request.
-const fastRecordEncoder = installRecordEncoder();
+// Before any produce: kafkajs binds its encoders when it loads its produce request.
+const fastProduceEncoders = installProduceEncoders();
 
 /** Options for the Kafka transport. */
 export interface KafkaTransportOptions {
@@ -57,7 +57,7 @@ export class KafkaTransport implements Transport {
 
   constructor(options: KafkaTransportOptions) {
     this.#logger = options.logger;
-    if (!fastRecordEncoder) this.#logger.warn('kafkajs loaded its produce encoder before Quartile could replace its record encoder; producing costs more CPU');
+    if (!fastProduceEncoders) this.#logger.warn('kafkajs loaded its produce encoders before Quartile could replace them; producing costs more CPU');
     const sasl: SASLOptions | undefined =
       options.sasl === undefined || options.sasl.username === ''
         ? undefined

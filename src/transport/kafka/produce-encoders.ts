@@ -1,5 +1,6 @@
 /**
- * A faster encoder for the records kafkajs puts in a produce request.
+ * Faster encoders for what kafkajs puts in a produce request: each record, and the
+ * CRC-32C of each record batch.
  *
  * kafkajs 2.2.4 (its last release) encodes each record through a general-purpose
  * `Encoder`: a zero-filled 512-byte buffer that grows (a second allocation and copy)
@@ -13,7 +14,13 @@
  * kafkajs loads its produce request encoders lazily, on the first produce, and they
  * then bind this module instead. Records it does not handle the common way (headers,
  * a timestamp delta beyond 32 bits) go to kafkajs's own encoder, so nothing changes
- * for them. A unit test checks the bytes against kafkajs's encoder.
+ * for them.
+ *
+ * The batch checksum is CRC-32C, which kafkajs computes a byte at a time from one
+ * table; slicing by 8 (eight tables, eight bytes per step) is about 2.5 times faster
+ * in JavaScript. Node 20 has no CRC-32C of its own.
+ *
+ * Unit tests check both against kafkajs's own, byte for byte.
  */
 import { createRequire } from 'node:module';
 
@@ -37,11 +44,55 @@ type RecordEncoder = (fields: RecordFields) => KafkaJsEncoder;
 
 const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 const ENCODER_MODULE = 'kafkajs/src/protocol/encoder.js';
+const CRC32C_MODULE = 'kafkajs/src/protocol/recordBatch/crc32C/index.js';
 const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
+const RECORD_BATCH_MODULE = 'kafkajs/src/protocol/recordBatch/v0/index.js';
 
 /** kafkajs's own record encoder, for what the fast path leaves to it and for tests. */
 export const kafkaJsRecord = require(RECORD_MODULE) as RecordEncoder;
 const encoderPrototype = (require(ENCODER_MODULE) as { prototype: object }).prototype;
+/** kafkajs's own CRC-32C, for tests. */
+export const kafkaJsCrc32c = require(CRC32C_MODULE) as (buffer: Buffer) => number;
+
+/** CRC-32C tables for slicing by 8: table t at [t * 256, t * 256 + 256). */
+const CRC_TABLES = (() => {
+  const tables = new Int32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    tables[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let t = 1; t < 8; t++) {
+      const previous = tables[(t - 1) * 256 + n]!;
+      tables[t * 256 + n] = (previous >>> 8) ^ tables[previous & 0xff]!;
+    }
+  }
+  return tables;
+})();
+
+/** CRC-32C (Castagnoli) of `buffer`, as an unsigned 32-bit number. */
+export function crc32c(buffer: Uint8Array): number {
+  const t = CRC_TABLES;
+  let crc = -1;
+  let i = 0;
+  const length = buffer.length;
+  const end = length - (length & 7);
+  for (; i < end; i += 8) {
+    const low = (buffer[i]! | (buffer[i + 1]! << 8) | (buffer[i + 2]! << 16) | (buffer[i + 3]! << 24)) ^ crc;
+    crc =
+      t[1792 + (low & 0xff)]! ^
+      t[1536 + ((low >>> 8) & 0xff)]! ^
+      t[1280 + ((low >>> 16) & 0xff)]! ^
+      t[1024 + (low >>> 24)]! ^
+      t[768 + buffer[i + 4]!]! ^
+      t[512 + buffer[i + 5]!]! ^
+      t[256 + buffer[i + 6]!]! ^
+      t[buffer[i + 7]!]!;
+  }
+  for (; i < length; i++) crc = t[(crc ^ buffer[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
 
 const zigZag32 = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0;
 
@@ -130,15 +181,18 @@ export function encodeRecord(fields: RecordFields): KafkaJsEncoder {
 }
 
 /**
- * Puts {@link encodeRecord} in kafkajs's place. Returns false (and changes nothing)
- * when kafkajs already loaded its produce encoder, which would keep the old binding.
+ * Puts {@link encodeRecord} and {@link crc32c} in kafkajs's place. Returns false (and
+ * changes nothing) when kafkajs already loaded its produce encoders, which would keep
+ * the old bindings.
  */
-export function installRecordEncoder(): boolean {
-  const recordPath = require.resolve(RECORD_MODULE);
-  const cached = require.cache[recordPath];
-  if (cached === undefined) return false;
-  if (cached.exports === encodeRecord) return true;
-  if (require.cache[require.resolve(PRODUCE_REQUEST_MODULE)] !== undefined) return false;
-  cached.exports = encodeRecord;
+export function installProduceEncoders(): boolean {
+  const record = require.cache[require.resolve(RECORD_MODULE)];
+  const crc = require.cache[require.resolve(CRC32C_MODULE)];
+  if (record === undefined || crc === undefined) return false;
+  if (record.exports === encodeRecord && crc.exports === crc32c) return true;
+  const bound = [PRODUCE_REQUEST_MODULE, RECORD_BATCH_MODULE].some((m) => require.cache[require.resolve(m)] !== undefined);
+  if (bound) return false;
+  record.exports = encodeRecord;
+  crc.exports = crc32c;
   return true;
 }

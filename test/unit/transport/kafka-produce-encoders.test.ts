@@ -1,12 +1,13 @@
 /**
- * The record encoder that replaces kafkajs's must write the very bytes kafkajs would:
- * the broker checks the batch CRC, but a wrong length or varint would corrupt records
- * for every consumer.
+ * The produce encoders that replace kafkajs's must write the very bytes kafkajs would:
+ * a wrong checksum makes the broker refuse every batch, and a wrong length or varint
+ * would corrupt records for every consumer.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { encodeRecord, installRecordEncoder, kafkaJsRecord, type RecordFields } from '../../../src/transport/kafka/record-encoder.ts';
+import { randomBytes } from 'node:crypto';
+import { crc32c, encodeRecord, installProduceEncoders, kafkaJsCrc32c, kafkaJsRecord, type RecordFields } from '../../../src/transport/kafka/produce-encoders.ts';
 import '../../../src/transport/kafka/kafka-transport.ts';
 
 const bytes = (e: { buf: Buffer; offset: number }): string => e.buf.subarray(0, e.offset).toString('hex');
@@ -25,16 +26,29 @@ const CASES: ReadonlyArray<[string, RecordFields]> = [
   ['defaults', { key: 'k', value: Buffer.from('v') }],
 ];
 
-describe('Kafka record encoder', () => {
+describe('Kafka produce encoders', () => {
   for (const [name, fields] of CASES) {
     it(`writes the bytes kafkajs writes: ${name}`, () => {
       assert.equal(bytes(encodeRecord(fields)), bytes(kafkaJsRecord(fields)));
     });
   }
 
-  it('is what kafkajs uses once the Kafka transport is loaded', () => {
-    assert.equal(installRecordEncoder(), true);
+  it('computes the CRC-32C kafkajs computes, at every length and alignment', () => {
+    const bytes = randomBytes(4_100);
+    for (let start = 0; start < 9; start++) {
+      for (const length of [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1_000, 4_091]) {
+        const slice = bytes.subarray(start, start + length);
+        assert.equal(crc32c(slice), kafkaJsCrc32c(slice), `start ${start}, length ${length}`);
+      }
+    }
+    // The check value of CRC-32C (RFC 3720, appendix B.4).
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+  });
+
+  it('are what kafkajs uses once the Kafka transport is loaded', () => {
+    assert.equal(installProduceEncoders(), true);
     const require = createRequire(import.meta.url);
     assert.equal(require('kafkajs/src/protocol/recordBatch/record/v0/index.js'), encodeRecord);
+    assert.equal(require('kafkajs/src/protocol/recordBatch/crc32C/index.js'), crc32c);
   });
 });
