@@ -13,6 +13,8 @@
  * drain time ÷ 180 s (at most 1 meets it).
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { DEFAULT_SIMULATION, type SimulationOptions } from '../src/simulate/options.ts';
 import { runSimulation, type SimulationSummary } from '../src/simulate/run-simulation.ts';
 import { formatReconcile } from '../src/simulate/reconcile.ts';
@@ -37,6 +39,33 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds a process has used (user + system), from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  }
+  try {
+    // Fields after the command name (which may hold spaces, hence the last ')').
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  // cpu  user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return (total - ticks[3]! - ticks[4]!) / CLOCK_TICKS;
+}
+
+/** USER_HZ: Linux reports /proc times in 1/100 s on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 async function surge(name: string, cluster: ChaosCluster, options: SimulationOptions): Promise<SimulationSummary & { rss: Record<string, number> }> {
   const oneProcess = cluster.collector === cluster.pipelines[0];
   const parts = oneProcess
@@ -58,6 +87,9 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
     }
   };
   const sampler = setInterval(sample, 500);
+  const cpuAtStart = new Map(distinct.map(([label, part]) => [label, cpuSeconds(part?.pid())]));
+  const machineAtStart = machineBusySeconds();
+  const wallAtStart = performance.now();
   try {
     const outcome = await runSimulation(
       options,
@@ -65,6 +97,9 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
       { drainTimeoutMs: 900_000, stallMs: 180_000, view: new ProgressView(process.stderr) },
     );
     sample();
+    const cpu = distinct.map(([label, part]) => `${label} ${(cpuSeconds(part?.pid()) - cpuAtStart.get(label)!).toFixed(0)} s`);
+    const wall = (performance.now() - wallAtStart) / 1000;
+    const machine = machineBusySeconds() - machineAtStart;
     const s = outcome.summary;
     say(`\n${name}: ${s.viewers} viewers × ${s.podSize} ads`);
     say(`  herd      ${s.decisions} decisions (${s.decisionsFailed} failed), ${s.herdDecisionsPerSec}/s, p99 ${s.herdP99Ms} ms`);
@@ -72,6 +107,8 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
     say(`  pipeline  peak lag ${s.peakLag}, drained ${s.drainSeconds} s after the break started (${(s.drainSeconds / GOAL_SECONDS).toFixed(2)} of the 180 s goal)`);
     say(`  beacons   ${s.beaconsPerSec}/s`);
     say(`  peak RSS  ${Object.entries(peak).map(([k, v]) => `${k} ${v} MB`).join(', ')}`);
+    // Where the machine's CPU went: the parts, and the whole machine (brokers included).
+    say(`  CPU       ${cpu.join(', ')}; the machine ${machine.toFixed(0)} s busy of ${(wall * cpus().length).toFixed(0)} s over ${wall.toFixed(0)} s`);
     say(formatReconcile(outcome.drain.report));
     return { ...s, rss: peak };
   } finally {

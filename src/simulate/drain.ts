@@ -5,13 +5,13 @@
  * topic from its start is the slow part).
  */
 import type { LiveEventRun } from './live-event.ts';
-import type { Observation } from './observation.ts';
+import type { Observation, ObservationLevel } from './observation.ts';
 import { reconcile, type ReconcileReport } from './reconcile.ts';
 import { SIM_VENDORS } from './sim-vendors.ts';
 import type { BeaconGrid } from './beacon-grid.ts';
 
 /** Reads the engine's observation of a live event. */
-export type Observe = (liveEventId: string, sinceMs: number, detailed: boolean) => Promise<Observation>;
+export type Observe = (liveEventId: string, sinceMs: number, level: ObservationLevel) => Promise<Observation>;
 
 export interface DrainResult {
   readonly report: ReconcileReport;
@@ -42,6 +42,11 @@ export interface DrainOptions {
   readonly refired?: () => Record<string, number>;
 }
 
+/** Whether the observed counts reached the ground truth's. */
+function reached(observation: Observation, run: Pick<LiveEventRun, 'truth'>, beacons: number, beaconsExpected: number): boolean {
+  return observation.billableCount >= run.truth.billable.size && observation.sessions.total >= run.truth.sessions.total && beacons >= beaconsExpected;
+}
+
 function sumCells(grid: BeaconGrid): number {
   let n = 0;
   for (const vendor of SIM_VENDORS) for (const c of grid.cells(vendor.name)) n += c;
@@ -49,10 +54,12 @@ function sumCells(grid: BeaconGrid): number {
 }
 
 /**
- * Polls cheap counts (a 100,000-viewer break bills 300,000 impressions: their ids are
- * fetched once, for the final reconciliation, not every second) until they reach the
- * ground truth, nothing changes for `stallMs`, or the deadline passes; then reconciles
- * on the full observation.
+ * Polls cheap counts until they reach the ground truth, nothing changes for `stallMs`,
+ * or the deadline passes; then reconciles on the full observation. Each poll reads the
+ * unmerged counts (level `progress`), and the exact ones (FINAL) only once those reach
+ * the truth: unmerged counts are never below the exact ones. A 100,000-viewer break
+ * bills 300,000 impressions and fires 2 million beacons; their ids and FINAL merges
+ * are read when they can settle the question, not every second.
  */
 export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'liveEventId' | 'truth' | 'firstBreakAt' | 'lastEventAt'>, hits: BeaconGrid, observe: Observe, options: DrainOptions = {}): Promise<DrainResult> {
   const deadline = run.lastEventAt + (options.timeoutMs ?? 300_000);
@@ -63,7 +70,8 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
   for (;;) {
     let observation: Observation | undefined;
     try {
-      observation = await observe(run.liveEventId, since, false);
+      observation = await observe(run.liveEventId, since, 'progress');
+      if (reached(observation, run, sumCells(hits), beaconsExpected)) observation = await observe(run.liveEventId, since, 'counts');
     } catch {
       // The engine is restarting or its warehouse is down: keep waiting.
     }
@@ -77,11 +85,11 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
         beaconsExpected,
       };
       options.onPoll?.(progress);
-      const settled = progress.billed >= progress.billable && progress.sessions >= progress.sessionsExpected && progress.beacons >= progress.beaconsExpected;
+      const settled = observation.level !== 'progress' && reached(observation, run, progress.beacons, beaconsExpected);
       const stalled = Date.now() - changedAt > (options.stallMs ?? 90_000);
       const late = Date.now() > deadline;
       if (settled || stalled || late) {
-        const full = await observe(run.liveEventId, since, true).catch(() => undefined);
+        const full = await observe(run.liveEventId, since, 'detailed').catch(() => undefined);
         if (full !== undefined) {
           const final = reconcile(run.truth, full, hits, run.runKey, options.refired?.());
           if (final.ok || stalled || late) {

@@ -4,8 +4,8 @@ import type { Observe } from './drain.ts';
 import type { Observation } from './observation.ts';
 
 export function remoteObserve(engineUrl: string, adminToken: string): Observe {
-  return async (liveEventId, sinceMs, detailed) => {
-    const url = `${engineUrl.replace(/\/$/, '')}/v1/admin/live-events/${encodeURIComponent(liveEventId)}/observation?since=${Math.floor(sinceMs)}${detailed ? '&detailed=1' : ''}`;
+  return async (liveEventId, sinceMs, level) => {
+    const url = `${engineUrl.replace(/\/$/, '')}/v1/admin/live-events/${encodeURIComponent(liveEventId)}/observation?since=${Math.floor(sinceMs)}&level=${level}`;
     const response = await request(url, { headers: { authorization: `Bearer ${adminToken}`, 'x-quartile-operator': 'simulator' }, headersTimeout: 120_000, bodyTimeout: 120_000 });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`the engine answered ${response.statusCode} for the observation: ${text.slice(0, 300)}`);

@@ -106,7 +106,7 @@ export async function runSimulation(options: SimulationOptions, target: EngineTa
       await engine.setupDone;
       adsUrl = collectorUrl = metricsUrl = engine.url;
       const ctx = engine.context;
-      observe = (id, since, detailed) => observeLiveEvent(ctx.backends, ctx.codec, id, since, detailed);
+      observe = (id, since, level) => observeLiveEvent(ctx.backends, ctx.codec, id, since, level);
     } else {
       ({ adsUrl, collectorUrl } = target);
       metricsUrl = target.adminUrl;

@@ -7,9 +7,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SIMULATION, type SimulationOptions } from '../../src/simulate/options.ts';
+import type { Observation } from '../../src/simulate/observation.ts';
 import { runSimulation } from '../../src/simulate/run-simulation.ts';
 import { simulationEngineConfig } from '../../src/simulate/world.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -104,6 +106,27 @@ describe('quartile simulate live-event --engine', { timeout: 300_000 }, () => {
     again.stdout.on('data', (d: Buffer) => (out += d.toString()));
     assert.equal(await new Promise((resolve) => again.on('exit', resolve)), 0);
     assert.equal((JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean }).ok, true);
+  });
+
+  it('answers the observation at each level: rows as written, exact counts, and everything', async () => {
+    assert.ok(t !== undefined);
+    const truth = JSON.parse(readFileSync(TRUTH, 'utf8')) as { liveEventId: string };
+    const observe = async (query: string): Promise<Response> =>
+      fetch(`${t!.url}/v1/admin/live-events/${truth.liveEventId}/observation?since=0${query}`, {
+        headers: { authorization: 'Bearer simulation-test-admin-token' },
+      });
+    const read = async (level: string) => (await (await observe(`&level=${level}`)).json()) as Observation;
+    const [progress, counts, detailed, legacy] = [await read('progress'), await read('counts'), await read('detailed'), (await (await observe('&detailed=1')).json()) as Observation];
+    assert.deepEqual([progress.level, counts.level, detailed.level, legacy.level], ['progress', 'counts', 'detailed', 'detailed']);
+    assert.ok(counts.billableCount > 0);
+    // Rows as written are never fewer than the merged count.
+    assert.ok(progress.billableCount >= counts.billableCount && progress.sessions.total >= counts.sessions.total);
+    assert.equal(detailed.billable.length, counts.billableCount);
+    assert.deepEqual([progress.billable, counts.billable, progress.beaconProblems], [[], [], []]);
+    assert.ok(detailed.campaigns.length > 0 && counts.campaigns.length === 0);
+    const refused = await observe('&level=everything');
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { message: string }).message, /level=progress\|counts\|detailed/);
   });
 
   it('refuses the operator API without the admin token', async () => {

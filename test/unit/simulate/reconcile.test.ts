@@ -33,6 +33,7 @@ function scenario() {
   }
   truth.recordBad('bad-1', 'DECRYPT_TOKEN_TAMPERED');
   const observed: Observation = {
+    level: 'detailed',
     billableCount: impressions.length,
     billable: [...impressions],
     billableRowsUnmerged: 3,
