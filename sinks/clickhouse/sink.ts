@@ -2,12 +2,18 @@
  * The ClickHouse sink: enriched events into `ad_events`, impressions also into
  * `billable_impressions`, closed sessions into `ad_sessions`.
  *
- * Every insert carries an `insert_deduplication_token` derived from the table, the
- * source partition and the first and last source offsets of its rows (sessions: their
+ * Inserts are batched by rows, bytes and time across the pipeline's partitions (see
+ * insert-coalescer.ts): writes that arrive while an insert into their table runs go
+ * out together once it ends.
+ *
+ * Every insert carries an `insert_deduplication_token` derived from the table and the
+ * source positions (topic, partition, offset) of its rows, in order (sessions: their
  * keys and versions), so a retried insert of the same rows is ignored by ClickHouse
- * (the tables keep a non-replicated deduplication window). The tables are also
- * ReplacingMergeTrees keyed by event id (sessions: by key and version), so billing
- * queries with FINAL count every event once even when a crash replay re-batched rows.
+ * (the tables keep a non-replicated deduplication window). A batch the runtime retries
+ * may be combined with other writes than the first time, so its token can differ:
+ * that is why the tables are also ReplacingMergeTrees keyed by event id (sessions: by
+ * key and version), and billing queries with FINAL count every event once whatever
+ * the batching was.
  *
  * An unreachable ClickHouse asks the runtime to retry (the partition waits); a
  * refused insert is split in halves until the offending rows are found, and only
@@ -20,6 +26,7 @@ import type { Sink, WriteOutcome } from '../../src/pipeline/sink.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { CLICKHOUSE_SINK_DEFAULTS, type ClickHouseSinkConfig } from './config.ts';
 import { decide } from './retry-policy.ts';
+import { InsertCoalescer, type CombinedInsert } from './insert-coalescer.ts';
 import { adEventRow, billableRow, sessionRow } from './rows.ts';
 
 interface Insert {
@@ -40,9 +47,12 @@ export class ClickHouseSink implements Sink {
   readonly #warehouse: Warehouse;
   readonly #config: ClickHouseSinkConfig;
 
+  readonly #coalescer: InsertCoalescer<QuartileError>;
+
   constructor(warehouse: Warehouse, config: ClickHouseSinkConfig = CLICKHOUSE_SINK_DEFAULTS) {
     this.#warehouse = warehouse;
     this.#config = config;
+    this.#coalescer = new InsertCoalescer((insert) => this.#insert(insert), config.batch);
   }
 
   accepts(output: PipelineOutput): boolean {
@@ -78,40 +88,58 @@ export class ClickHouseSink implements Sink {
     return [events, billing, sessions].filter((insert) => insert.rows.length > 0);
   }
 
-  /** Inserts, splitting on a refused insert; returns the failed rows' owners. */
-  async #insert(insert: Insert, failed: Map<number, QuartileError>): Promise<void> {
+  /**
+   * Runs one combined insert, halving a refused one until the refusing rows are found;
+   * returns those rows. A retriable error is thrown: no row is at fault.
+   */
+  async #insert(insert: CombinedInsert): Promise<Array<{ write: number; index: number; failure: QuartileError }>> {
     try {
       await this.#warehouse.insert(insert.table, insert.rows, { deduplicationToken: token(insert.table, insert.ids) });
+      return [];
     } catch (error) {
       if (decide(error) === 'retry') throw error;
       if (insert.rows.length === 1) {
-        failed.set(
-          insert.owners[0]!,
-          new QuartileError('SINK_CLICKHOUSE_ROW_REJECTED', `ClickHouse refused this row for ${insert.table}: ${messageOf(error)}`, { stage: 'sinks/clickhouse', cause: error }),
-        );
-        return;
+        const failure = new QuartileError('SINK_CLICKHOUSE_ROW_REJECTED', `ClickHouse refused this row for ${insert.table}: ${messageOf(error)}`, {
+          stage: 'sinks/clickhouse',
+          cause: error,
+        });
+        return [{ ...insert.owners[0]!, failure }];
       }
       const half = Math.ceil(insert.rows.length / 2);
-      const part = (from: number, to: number): Insert => ({
+      const part = (from: number, to: number): CombinedInsert => ({
         table: insert.table,
         owners: insert.owners.slice(from, to),
         rows: insert.rows.slice(from, to),
         ids: insert.ids.slice(from, to),
       });
-      await this.#insert(part(0, half), failed);
-      await this.#insert(part(half, insert.rows.length), failed);
+      return [...(await this.#insert(part(0, half))), ...(await this.#insert(part(half, insert.rows.length)))];
     }
   }
 
   async write(batch: readonly PipelineOutput[]): Promise<WriteOutcome> {
+    const inserts = this.#inserts(batch);
+    // Every table's rows are queued before any answer is awaited, so the three tables'
+    // inserts of a batch go out together.
+    const results = await Promise.allSettled(
+      inserts.map(async (insert) => {
+        const bytes = insert.rows.length * JSON.stringify(insert.rows[0]).length;
+        const failures = await this.#coalescer.add(insert.table, { rows: insert.rows, ids: insert.ids, bytes });
+        return failures.map(({ index, failure }) => [insert.owners[index]!, failure] as const);
+      }),
+    );
     const failed = new Map<number, QuartileError>();
-    try {
-      for (const insert of this.#inserts(batch)) await this.#insert(insert, failed);
-    } catch (error) {
-      return {
-        status: 'retry',
-        error: new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', `ClickHouse insert failed: ${messageOf(error)}`, { retriable: true, stage: 'sinks/clickhouse', cause: error }),
-      };
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        return {
+          status: 'retry',
+          error: new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', `ClickHouse insert failed: ${messageOf(result.reason)}`, {
+            retriable: true,
+            stage: 'sinks/clickhouse',
+            cause: result.reason,
+          }),
+        };
+      }
+      for (const [owner, failure] of result.value) failed.set(owner, failure);
     }
     return failed.size === 0 ? { status: 'delivered' } : { status: 'partial', failed };
   }

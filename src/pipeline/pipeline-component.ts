@@ -24,6 +24,7 @@ import { loadCapKey, parseCapRules } from '../ads/caps/index.ts';
 import { routingTable } from '../../processors/route/routing-table.ts';
 import { KafkaSink } from '../../sinks/kafka/sink.ts';
 import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
+import { CLICKHOUSE_SINK_DEFAULTS } from '../../sinks/clickhouse/config.ts';
 import { ClickHouseSink } from '../../sinks/clickhouse/sink.ts';
 import { PixelsSink } from '../../sinks/pixels/sink.ts';
 import { deadLetterFor } from './dead-letter.ts';
@@ -87,7 +88,14 @@ export class PipelineComponent implements Component {
     this.pixels = config.pixels.enabled ? new PixelsSink(ctx) : undefined;
     this.#sinks = [
       new KafkaSink(backends.transport, codec),
-      ...(options.warehouse === false ? [] : [new ClickHouseSink(backends.warehouse)]),
+      ...(options.warehouse === false
+        ? []
+        : [
+            new ClickHouseSink(backends.warehouse, {
+              ...CLICKHOUSE_SINK_DEFAULTS,
+              batch: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, lingerMs: config.clickhouse.batchLingerMs },
+            }),
+          ]),
       ...(this.pixels === undefined ? [] : [this.pixels]),
       ...(extensions.sinks ?? []),
     ];
