@@ -63,6 +63,20 @@ function machineBusySeconds(): number {
   return (total - ticks[3]! - ticks[4]!) / CLOCK_TICKS;
 }
 
+/** The shared services' processes (ci/services writes their pid files), by name. */
+function servicePids(): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const name of ['kafka', 'registry', 'redis']) {
+    try {
+      const pid = Number(readFileSync(new URL(`../.ci-services/${name}/${name}.pid`, import.meta.url), 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0) out.push([name, pid]);
+    } catch {
+      // Not started by ci/services here: its CPU is in "the machine" only.
+    }
+  }
+  return out;
+}
+
 /** USER_HZ: Linux reports /proc times in 1/100 s on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
 
@@ -88,6 +102,8 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
   };
   const sampler = setInterval(sample, 500);
   const cpuAtStart = new Map(distinct.map(([label, part]) => [label, cpuSeconds(part?.pid())]));
+  const services = oneProcess ? [] : servicePids();
+  const servicesAtStart = services.map(([, pid]) => cpuSeconds(pid));
   const machineAtStart = machineBusySeconds();
   const wallAtStart = performance.now();
   try {
@@ -97,7 +113,10 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
       { drainTimeoutMs: 900_000, stallMs: 180_000, view: new ProgressView(process.stderr) },
     );
     sample();
-    const cpu = distinct.map(([label, part]) => `${label} ${(cpuSeconds(part?.pid()) - cpuAtStart.get(label)!).toFixed(0)} s`);
+    const cpu = [
+      ...distinct.map(([label, part]) => `${label} ${(cpuSeconds(part?.pid()) - cpuAtStart.get(label)!).toFixed(0)} s`),
+      ...services.map(([name, pid], i) => `${name} ${(cpuSeconds(pid) - servicesAtStart[i]!).toFixed(0)} s`),
+    ];
     const wall = (performance.now() - wallAtStart) / 1000;
     const machine = machineBusySeconds() - machineAtStart;
     const s = outcome.summary;
