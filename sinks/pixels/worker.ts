@@ -32,7 +32,7 @@ import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
 import { cacheBusterOf } from './cache-buster.ts';
 import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
-import { deliveryRow, type OutcomeFlusher } from './outcomes.ts';
+import { completedText, type OutcomeFlusher } from './outcomes.ts';
 import { decide, type RetrySettings } from './retry-policy.ts';
 
 /** A beacon this process holds. */
@@ -506,22 +506,19 @@ export class BeaconWorker {
         const result = await this.#o.deadLetters.write(failed.map((c) => this.#deadLetter(c, now)));
         if (!result.ok) throw result.error;
       }
-      const rows: DeliveryRow[] = batch.map((c) =>
-        deliveryRow(
-          {
-            event_id: c.beacon.job.eventId,
-            vendor: c.beacon.job.vendor,
-            event_type: c.beacon.job.eventType,
-            uri_hash: c.beacon.job.uriHash,
-            outcome: c.outcome,
-            reason: c.reason ?? '',
-            http_status: c.status ?? 0,
-            attempts: c.beacon.job.attempts,
-            latency_ms: Math.round(c.latencyMs),
-          },
-          now,
-        ),
-      );
+      const completedAt = completedText(now);
+      const rows: DeliveryRow[] = batch.map((c) => ({
+        event_id: c.beacon.job.eventId,
+        vendor: c.beacon.job.vendor,
+        event_type: c.beacon.job.eventType,
+        uri_hash: c.beacon.job.uriHash,
+        outcome: c.outcome,
+        reason: c.reason ?? '',
+        http_status: c.status ?? 0,
+        attempts: c.beacon.job.attempts,
+        latency_ms: Math.round(c.latencyMs),
+        completed_at: completedAt,
+      }));
       await this.#o.outcomes.add(rows);
       await state.setMany(
         batch.map((c) => ({ key: c.beacon.ledgerKey, value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
