@@ -36,7 +36,7 @@ import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { loadHashKey } from '../../processors/hash/hash-keys.ts';
 import { DeadLetterSink } from '../dead-letter/sink.ts';
 import { VendorDirectory, pixelsSinkConfig, type PixelsSinkConfig, type VendorIdentity } from './config.ts';
-import { ConsentGate, type ConsentVerdict } from './consent.ts';
+import { ConsentGate } from './consent.ts';
 import { ContextSealer, eventContextOf, loadQueueKey, type EventContext } from './event-context.ts';
 import { LEDGER, beaconId, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
 import { OutcomeFlusher, deliveryRow } from './outcomes.ts';
@@ -181,7 +181,6 @@ export class PixelsSink implements Sink {
     const fresh: Planned[] = [];
     const adopt: Planned[] = [];
     const suppressed: Array<{ planned: Planned; reason: ReasonCode }> = [];
-    const verdicts = new Map<string, ConsentVerdict>();
     const seen = new Set<string>();
     planned.forEach((p, i) => {
       if (seen.has(p.id)) return; // a progress offset reached by two events of one batch
@@ -193,12 +192,8 @@ export class PixelsSink implements Sink {
         if (!this.#worker.holds(p.id)) adopt.push(p); // its process stopped before the commit
         return;
       }
-      const key = `${p.event.enriched!.eventId}|${p.vendor.name}`;
-      let verdict = verdicts.get(key);
-      if (verdict === undefined) {
-        verdict = this.#gate.verdict(p.event.enriched!.consent, p.vendor);
-        verdicts.set(key, verdict);
-      }
+      // Cheap per beacon: decoded consent strings are cached by the gate.
+      const verdict = this.#gate.verdict(p.event.enriched!.consent, p.vendor);
       if (verdict.allowed) fresh.push(p);
       else suppressed.push({ planned: p, reason: verdict.reason });
     });
