@@ -143,79 +143,16 @@ class DeadlineSweeper {
 
 const sweeper = new DeadlineSweeper();
 
-function exchange(dispatcher: Dispatcher, origin: string, path: string, headers: Readonly<Record<string, string>>, deadline: number, maxBodyBytes: number): Promise<Exchange> {
+function exchange(dispatcher: Dispatcher, url: URL, headers: Readonly<Record<string, string>>, deadline: number, maxBodyBytes: number): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const handler = new Exchange(deadline, maxBodyBytes, (error, done) => (error === null ? resolve(done) : reject(error)));
     sweeper.add(handler);
     try {
-      dispatcher.dispatch({ origin, path, method: 'GET', headers }, handler);
+      dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers }, handler);
     } catch (error) {
       handler.fail(error as Error); // undici refused the request itself (a bad header, a closed agent)
     }
   });
-}
-
-/** A URL already checked, split as undici's dispatcher takes it. */
-export interface Target {
-  readonly href: string;
-  readonly origin: string;
-  readonly path: string;
-  /** The parsed URL, when it was parsed (redirects resolve against it). */
-  readonly parsed: URL | null;
-}
-
-/**
- * Origins (`scheme://authority/`) already through the guard's URL check, per policy,
- * with what the check made of them. Beacons go to a few vendors' origins thousands of
- * times a second: parsing each URL again only to find the same origin costs more than
- * the rest of the request's preparation. Bounded: cleared when full.
- */
-const checkedOrigins = [new Map<string, string>(), new Map<string, string>()] as const;
-const CHECKED_ORIGINS_MAX = 10_000;
-
-// What the WHATWG URL parser leaves as it is in a path and a query: RFC 3986's
-// unreserved and sub-delims (but `'`, encoded in a query), `:`, `@`, `/`, `?` and `%`.
-// A URL made only of these, with no dot segment and no empty query (a trailing `?`,
-// which the parser drops from the path), is its own href, so it can be sent as written; anything else (spaces, quotes, `#`, `\`, non-ASCII…) takes the parser.
-const VERBATIM = /^[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
-const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|\?|$)/i;
-const AUTHORITY_END = /[/?#\\]/;
-
-/** `url` checked by the SSRF guard (as `checkUrl` does), parsed only when its origin is new or its text needs the parser. */
-export function statusTarget(url: string, policy: { readonly allowPrivateNetwork: boolean }): Target {
-  const schemeEnd = url.startsWith('http://') ? 7 : url.startsWith('https://') ? 8 : -1;
-  if (schemeEnd > 0) {
-    const end = url.slice(schemeEnd).search(AUTHORITY_END) + schemeEnd;
-    if (end > schemeEnd && url.charCodeAt(end) === 47 /* / */) {
-      const rest = url.slice(end);
-      const query = rest.indexOf('?');
-      if (VERBATIM.test(rest) && !DOT_SEGMENT.test(query === -1 ? rest : rest.slice(0, query)) && query !== rest.length - 1) {
-        const cache = checkedOrigins[policy.allowPrivateNetwork ? 1 : 0];
-        const prefix = url.slice(0, end + 1);
-        let origin = cache.get(prefix);
-        if (origin === undefined) {
-          let checked: URL | null = null;
-          try {
-            checked = checkUrl(prefix, policy);
-          } catch {
-            // Refused: the whole URL is checked below, for the error that names it.
-          }
-          // The parser may rewrite the authority (case, default port): then it is not sent verbatim.
-          if (checked !== null && checked.href === prefix) {
-            origin = checked.origin;
-            if (cache.size >= CHECKED_ORIGINS_MAX) cache.clear();
-            cache.set(prefix, origin);
-          }
-        }
-        if (origin !== undefined) return { href: url, origin, path: rest, parsed: null };
-      }
-    }
-  }
-  return parsedTarget(checkUrl(url, policy));
-}
-
-function parsedTarget(url: URL): Target {
-  return { href: url.href, origin: url.origin, path: `${url.pathname}${url.search}`, parsed: url };
 }
 
 /**
@@ -224,26 +161,22 @@ function parsedTarget(url: URL): Target {
  * NET_TIMEOUT, NET_UNREACHABLE or NET_TOO_MANY_REDIRECTS.
  */
 export async function statusGet(url: string, options: StatusGetOptions): Promise<StatusGetResponse> {
-  const policy = options.allowPrivateNetwork ? PRIVATE_ALLOWED : PUBLIC_ONLY;
+  const policy = { allowPrivateNetwork: options.allowPrivateNetwork };
   const deadline = performance.now() + options.timeoutMs;
   const dispatcher = agentFor(options.allowPrivateNetwork);
-  let current = statusTarget(url, policy);
+  let current = checkUrl(url, policy);
   for (let hop = 0; ; hop++) {
     let answer: Exchange;
     try {
-      answer = await exchange(dispatcher, current.origin, current.path, options.headers, deadline, options.maxBodyBytes);
+      answer = await exchange(dispatcher, current, options.headers, deadline, options.maxBodyBytes);
     } catch (error) {
       throw classify(error, current.href, error instanceof DeadlinePassed ? 'timeout' : null, options.timeoutMs);
     }
     if (REDIRECTS.has(answer.status) && answer.location !== undefined) {
       if (hop >= options.maxRedirects) throw new QuartileError('NET_TOO_MANY_REDIRECTS', `More than ${options.maxRedirects} redirects from ${url}.`);
-      // Every hop is checked again, against the full parser.
-      current = parsedTarget(checkUrl(new URL(answer.location, current.parsed ?? current.href), policy));
+      current = checkUrl(new URL(answer.location, current), policy);
       continue;
     }
     return { url: current.href, status: answer.status, retryAfter: answer.retryAfter };
   }
 }
-
-const PRIVATE_ALLOWED = { allowPrivateNetwork: true } as const;
-const PUBLIC_ONLY = { allowPrivateNetwork: false } as const;

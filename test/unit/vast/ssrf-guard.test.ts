@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkUrl, guardedLookup, isPublicAddress } from '../../../src/net/ssrf-guard.ts';
 import { isQuartileError } from '../../../src/core/errors.ts';
-import { statusTarget } from '../../../src/net/status-get.ts';
 
 describe('isPublicAddress', () => {
   for (const [address, expected] of [
@@ -63,39 +62,6 @@ describe('checkUrl', () => {
     assert.equal(codeOf('http://[::1]:8080/'), 'NET_ADDRESS_REFUSED');
     assert.equal(codeOf('http://0x7f.1/'), 'NET_ADDRESS_REFUSED', 'hex IPv4 is normalized by the URL parser');
     assert.equal(codeOf('http://127.0.0.1/', true), 'ok');
-  });
-});
-
-describe('statusTarget (what a status GET sends)', () => {
-  const parsed = (url: string) => {
-    const u = new URL(url);
-    return { href: u.href, origin: u.origin, path: `${u.pathname}${u.search}` };
-  };
-  for (const url of [
-    'http://127.0.0.2:8080/imp?ifa=6f1c-2a&ua=Roku%2FDVP-12.0&cb=12345678&ss=1&gdpr=-1',
-    'https://Vendor.Example/p?a=1', // the parser lower-cases the host
-    'http://vendor.example:80/p', // and drops a default port
-    'http://vendor.example/a b?c="d"', // and encodes spaces and quotes
-    'http://vendor.example/a/../b/%2e/c?x=1', // and resolves dot segments
-    'http://vendor.example/p?', // and drops an empty query
-    'http://vendor.example/p?x=%zz&y=[MACRO]#frag',
-    'http://user:pw@vendor.example/p?x=1',
-    'http://vendor.example?x=1',
-  ]) {
-    it(`sends ${url} as the URL parser would`, () => {
-      for (let i = 0; i < 2; i++) { // the second time, from what was learnt of its origin
-        const t = statusTarget(url, { allowPrivateNetwork: true });
-        assert.deepEqual({ href: t.href, origin: t.origin, path: t.path }, parsed(url));
-      }
-    });
-  }
-
-  it('refuses what checkUrl refuses, naming the whole URL', () => {
-    for (const url of ['http://10.0.0.1/p?x=1', 'ftp://vendor.example/p', 'http://169.254.169.254/latest/meta-data']) {
-      for (let i = 0; i < 2; i++) {
-        assert.throws(() => statusTarget(url, { allowPrivateNetwork: false }), (e: unknown) => isQuartileError(e) && e.message.includes(new URL(url).host));
-      }
-    }
   });
 });
 
