@@ -148,7 +148,9 @@ export class ContextSealer {
     const iv = this.#nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([cipher.update(JSON.stringify(ctx), 'utf8'), cipher.final()]);
+    const text = cipher.update(JSON.stringify(ctx), 'utf8');
+    const tail = cipher.final(); // empty for GCM, which is a stream cipher: no copy then
+    const body = tail.length === 0 ? text : Buffer.concat([text, tail]);
     return `${this.#kid}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
   }
 

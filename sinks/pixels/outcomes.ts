@@ -36,12 +36,27 @@ export function deliveryRow(fields: Omit<DeliveryRow, 'completed_at'>, completed
 // Rows completed in one batch share their time: format it once.
 let completedMs = Number.NaN;
 let completedAtText = '';
-function completedText(ms: number): string {
+
+/** `completed_at` of a row completed at `ms` (epoch). */
+export function completedText(ms: number): string {
   if (ms !== completedMs) {
     completedMs = ms;
     completedAtText = utc(ms);
   }
   return completedAtText;
+}
+
+/**
+ * The deduplication token of a set of outbox members: a hash of them joined by
+ * newlines, fed member by member (the joined text of 64 batches would be megabytes).
+ */
+function tokenHash(names: readonly string[]): string {
+  const hash = createHash('sha256');
+  names.forEach((name, i) => {
+    if (i > 0) hash.update('\n');
+    hash.update(name);
+  });
+  return hash.digest('base64url').slice(0, 32);
 }
 
 /** The rows of an outbox member: a batch (an array), or one row as earlier versions wrote them. */
@@ -94,7 +109,7 @@ export class OutcomeFlusher {
           }
           const names = members.map((m) => m.member);
           const rows = names.flatMap(rowsOf);
-          const token = `${TABLE}:${createHash('sha256').update(names.join('\n')).digest('base64url').slice(0, 32)}`;
+          const token = `${TABLE}:${tokenHash(names)}`;
           await warehouse.insert(TABLE, rows, { deduplicationToken: token });
           await state.sortedRemove(keys.outbox, names);
           this.#unflushed = Math.max(0, this.#unflushed - rows.length);

@@ -36,21 +36,32 @@ import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { loadHashKey } from '../../processors/hash/hash-keys.ts';
 import { DeadLetterSink } from '../dead-letter/sink.ts';
 import { VendorDirectory, pixelsSinkConfig, type PixelsSinkConfig, type VendorIdentity } from './config.ts';
-import { ConsentGate, type ConsentVerdict } from './consent.ts';
+import { ConsentGate } from './consent.ts';
 import { ContextSealer, eventContextOf, loadQueueKey, type EventContext } from './event-context.ts';
 import { LEDGER, beaconId, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
 import { OutcomeFlusher, deliveryRow } from './outcomes.ts';
 import { BeaconSelector, type BeaconTemplate } from './select-beacons.ts';
-import { BeaconWorker, type QueuedBeacon } from './worker.ts';
+import { BeaconWorker, queuedBeacon, type QueuedBeacon } from './worker.ts';
 
 /** One beacon of the batch being written. */
 interface Planned {
   readonly id: string;
+  /** Its ledger key, built once: it is read, then written. */
+  readonly ledgerKey: string;
   readonly event: PipelineEvent;
   readonly beacon: BeaconTemplate;
   readonly vendor: VendorIdentity;
   /** The event came back through `quartile dlq replay`. */
   readonly replay: boolean;
+}
+
+/** The durable job of a planned beacon, first queued at `now`. */
+function jobOf(p: Planned, now: number): BeaconJob {
+  const e = p.event.enriched!;
+  const b = p.beacon;
+  return b.macros === undefined
+    ? { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, firstAt: now, attempts: 0, due: now }
+    : { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, macros: b.macros as Record<string, string | number>, firstAt: now, attempts: 0, due: now };
 }
 
 function isExplicitReplay(event: PipelineEvent): boolean {
@@ -159,17 +170,17 @@ export class PixelsSink implements Sink {
         }
         const vendor = this.#vendors.of(beacon.host);
         const scope = beacon.scope === 'event' ? e.eventId : `ai:${e.adInstanceId}`;
-        planned.push({ id: beaconId(scope, vendor.name, beacon.uriHash), event, beacon, vendor, replay });
+        const id = beaconId(scope, vendor.name, beacon.uriHash);
+        planned.push({ id, ledgerKey: keys.ledger(id), event, beacon, vendor, replay });
       }
     }
     if (planned.length === 0 && invalid.length === 0) return;
 
-    const ledger = await this.#state.getMany(planned.map((p) => keys.ledger(p.id)));
+    const ledger = await this.#state.getMany(planned.map((p) => p.ledgerKey));
     const now = Date.now();
     const fresh: Planned[] = [];
     const adopt: Planned[] = [];
     const suppressed: Array<{ planned: Planned; reason: ReasonCode }> = [];
-    const verdicts = new Map<string, ConsentVerdict>();
     const seen = new Set<string>();
     planned.forEach((p, i) => {
       if (seen.has(p.id)) return; // a progress offset reached by two events of one batch
@@ -181,12 +192,8 @@ export class PixelsSink implements Sink {
         if (!this.#worker.holds(p.id)) adopt.push(p); // its process stopped before the commit
         return;
       }
-      const key = `${p.event.enriched!.eventId}|${p.vendor.name}`;
-      let verdict = verdicts.get(key);
-      if (verdict === undefined) {
-        verdict = this.#gate.verdict(p.event.enriched!.consent, p.vendor);
-        verdicts.set(key, verdict);
-      }
+      // Cheap per beacon: decoded consent strings are cached by the gate.
+      const verdict = this.#gate.verdict(p.event.enriched!.consent, p.vendor);
       if (verdict.allowed) fresh.push(p);
       else suppressed.push({ planned: p, reason: verdict.reason });
     });
@@ -203,21 +210,7 @@ export class PixelsSink implements Sink {
       }
       return ctx;
     };
-    const jobs: BeaconJob[] = fresh.map((p) => {
-      const job: BeaconJob = {
-        id: p.id,
-        eventId: p.event.enriched!.eventId,
-        eventType: p.event.enriched!.eventType,
-        vendor: p.vendor.name,
-        host: p.beacon.host!,
-        template: p.beacon.template,
-        uriHash: p.beacon.uriHash,
-        firstAt: now,
-        attempts: 0,
-        due: now,
-      };
-      return p.beacon.macros === undefined ? job : { ...job, macros: p.beacon.macros as Record<string, string | number> };
-    });
+    const jobs: BeaconJob[] = fresh.map((p) => jobOf(p, now));
     for (const p of fresh) contextOf(p.event);
     const ttl = this.#config.deadlineMs;
     const byHost = new Map<string, Array<{ member: string; score: number }>>();
@@ -241,25 +234,21 @@ export class PixelsSink implements Sink {
     await this.#outcomes.add(rows);
     const ledgerTtl = this.#config.ledgerTtlMs;
     await this.#state.setMany(
-      [...fresh.map((p) => ({ key: keys.ledger(p.id), value: LEDGER.queued })), ...suppressed.map(({ planned: p }) => ({ key: keys.ledger(p.id), value: LEDGER.suppressed }))],
+      [...fresh.map((p) => ({ key: p.ledgerKey, value: LEDGER.queued })), ...suppressed.map(({ planned: p }) => ({ key: p.ledgerKey, value: LEDGER.suppressed }))],
       ledgerTtl,
     );
 
     for (const { planned: p, reason } of suppressed) this.#metrics.pixelBeacons.inc({ vendor: p.vendor.known ? p.vendor.name : 'other', outcome: 'suppressed', reason });
     for (const _ of invalid) this.#metrics.pixelBeacons.inc({ vendor: 'other', outcome: 'failed', reason: 'SINK_PIXEL_URL_INVALID' });
 
-    const queued: QueuedBeacon[] = jobs.map((job) => ({ job, ctx: contexts.get(job.eventId)!, ownsContext: true }));
+    const queued: QueuedBeacon[] = jobs.map((job, i) => queuedBeacon(job, contexts.get(job.eventId)!, true, fresh[i]!.ledgerKey));
     const perEvent = new Map<string, number>();
     for (const job of jobs) perEvent.set(job.eventId, (perEvent.get(job.eventId) ?? 0) + 1);
     for (const [id, n] of perEvent) this.#worker.shareContext(contexts.get(id)!, n);
     // Beacons queued by a process that stopped before committing: this one takes them
     // over now (the lease keeps the two from both firing, should the other still live).
     for (const p of adopt) {
-      queued.push({
-        job: { id: p.id, eventId: p.event.enriched!.eventId, eventType: p.event.enriched!.eventType, vendor: p.vendor.name, host: p.beacon.host!, template: p.beacon.template, uriHash: p.beacon.uriHash, ...(p.beacon.macros === undefined ? {} : { macros: p.beacon.macros as Record<string, string | number> }), firstAt: now, attempts: 0, due: now },
-        ctx: eventContextOf(p.event, p.event.metadata!, this.#config.userAgent),
-        ownsContext: false,
-      });
+      queued.push(queuedBeacon(jobOf(p, now), eventContextOf(p.event, p.event.metadata!, this.#config.userAgent), false, p.ledgerKey));
     }
     this.#worker.enqueue(queued);
   }

@@ -32,7 +32,7 @@ import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
 import { cacheBusterOf } from './cache-buster.ts';
 import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
-import { deliveryRow, type OutcomeFlusher } from './outcomes.ts';
+import { completedText, type OutcomeFlusher } from './outcomes.ts';
 import { decide, type RetrySettings } from './retry-policy.ts';
 
 /** A beacon this process holds. */
@@ -42,6 +42,15 @@ export interface QueuedBeacon {
   ctx: EventContext | null;
   /** True when this process queued it with its context, and may delete the context when the event is done. */
   readonly ownsContext: boolean;
+  /** Its state keys, built once: each is used at least twice per beacon. */
+  readonly ledgerKey: string;
+  readonly leaseKey: string;
+  readonly jobKey: string;
+}
+
+/** A beacon to hold, its state keys built once; `ledgerKey` when the caller built it already. */
+export function queuedBeacon(job: BeaconJob, ctx: EventContext | null, ownsContext: boolean, ledgerKey: string = keys.ledger(job.id)): QueuedBeacon {
+  return { job, ctx, ownsContext, ledgerKey, leaseKey: keys.lease(job.id), jobKey: keys.job(job.id) };
 }
 
 interface Completion {
@@ -114,6 +123,8 @@ class Lane {
   refillQueued = false;
   /** The circuit state last written to the metric (it is written on change only). */
   reportedCircuit: CircuitState | undefined;
+  /** Attempts by result not yet added to the metric: it is written once per tick, not per attempt. */
+  readonly attempts = { delivered: 0, retry: 0, reject: 0 };
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;
@@ -259,6 +270,7 @@ export class BeaconWorker {
     const deadline = Date.now() + this.#c.timeoutMs + 2_000;
     while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     clearTimeout(this.#completionTimer);
+    this.#reportAttempts();
     await this.#complete();
     await this.#o.outcomes.flush();
   }
@@ -349,8 +361,8 @@ export class BeaconWorker {
     let leases: Array<string | null>;
     let ledgers: Array<string | null>;
     try {
-      leases = await state.setIfAbsentMany(batch.map((b) => ({ key: keys.lease(b.job.id), value: owner })), this.#leaseMs);
-      ledgers = await state.getMany(batch.map((b) => keys.ledger(b.job.id)));
+      leases = await state.setIfAbsentMany(batch.map((b) => ({ key: b.leaseKey, value: owner })), this.#leaseMs);
+      ledgers = await state.getMany(batch.map((b) => b.ledgerKey));
     } catch (error) {
       this.#o.logger.warn({ err: messageOf(error), vendor: lane.vendor.name, beacons: batch.length }, 'beacon queue unreachable; the beacons wait');
       for (const beacon of batch) {
@@ -371,7 +383,7 @@ export class BeaconWorker {
         // Done elsewhere (delivered, failed, suppressed), or never fully queued.
         lane.breaker.release();
         this.#forget(beacon);
-        unleased.push(keys.lease(beacon.job.id));
+        unleased.push(beacon.leaseKey);
         this.#attemptOver(lane);
       } else {
         void this.#attempt(lane, beacon);
@@ -413,7 +425,7 @@ export class BeaconWorker {
     const result = await this.#o.dispatcher.fire(url, { device: ctx.device });
     job.attempts++;
     const vendorLabel = this.#metricVendor(lane);
-    metrics.pixelAttempts.inc({ vendor: vendorLabel, result: result.outcome });
+    lane.attempts[result.outcome]++;
     metrics.pixelAttemptSeconds.observe({ vendor: vendorLabel }, result.latencyMs / 1000);
     lane.breaker.record(result.outcome !== 'retry');
     const circuit = lane.breaker.state;
@@ -436,10 +448,10 @@ export class BeaconWorker {
     try {
       // The durable queue follows, so a takeover after a crash keeps the backoff.
       await Promise.all([
-        state.set(keys.job(job.id), JSON.stringify(job), Math.max(1, job.firstAt + this.#c.deadlineMs - now)),
+        state.set(beacon.jobKey, JSON.stringify(job), Math.max(1, job.firstAt + this.#c.deadlineMs - now)),
         state.sortedAdd(keys.queue(job.host), [{ member: job.id, score: job.due }]),
       ]);
-      await state.delete([keys.lease(job.id)]);
+      await state.delete([beacon.leaseKey]);
     } catch {
       // The lease expires by itself; the local schedule goes on.
     }
@@ -494,25 +506,22 @@ export class BeaconWorker {
         const result = await this.#o.deadLetters.write(failed.map((c) => this.#deadLetter(c, now)));
         if (!result.ok) throw result.error;
       }
-      const rows: DeliveryRow[] = batch.map((c) =>
-        deliveryRow(
-          {
-            event_id: c.beacon.job.eventId,
-            vendor: c.beacon.job.vendor,
-            event_type: c.beacon.job.eventType,
-            uri_hash: c.beacon.job.uriHash,
-            outcome: c.outcome,
-            reason: c.reason ?? '',
-            http_status: c.status ?? 0,
-            attempts: c.beacon.job.attempts,
-            latency_ms: Math.round(c.latencyMs),
-          },
-          now,
-        ),
-      );
+      const completedAt = completedText(now);
+      const rows: DeliveryRow[] = batch.map((c) => ({
+        event_id: c.beacon.job.eventId,
+        vendor: c.beacon.job.vendor,
+        event_type: c.beacon.job.eventType,
+        uri_hash: c.beacon.job.uriHash,
+        outcome: c.outcome,
+        reason: c.reason ?? '',
+        http_status: c.status ?? 0,
+        attempts: c.beacon.job.attempts,
+        latency_ms: Math.round(c.latencyMs),
+        completed_at: completedAt,
+      }));
       await this.#o.outcomes.add(rows);
       await state.setMany(
-        batch.map((c) => ({ key: keys.ledger(c.beacon.job.id), value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
+        batch.map((c) => ({ key: c.beacon.ledgerKey, value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
         this.#c.ledgerTtlMs,
       );
       const byHost = new Map<string, string[]>();
@@ -524,7 +533,7 @@ export class BeaconWorker {
       await Promise.all([...byHost].map(([host, ids]) => state.sortedRemove(keys.queue(host), ids)));
       const done: string[] = [];
       for (const c of batch) {
-        done.push(keys.job(c.beacon.job.id), keys.lease(c.beacon.job.id));
+        done.push(c.beacon.jobKey, c.beacon.leaseKey);
         if (c.beacon.ownsContext) {
           const entry = this.#contexts.get(c.beacon.job.eventId);
           if (entry !== undefined && --entry.left <= 0) {
@@ -543,11 +552,19 @@ export class BeaconWorker {
       }, 1_000).unref();
       return;
     }
+    // One increment per (vendor, outcome, reason) of the batch rather than one per beacon.
+    const counted = new Map<string, { labels: { vendor: string; outcome: string; reason: string }; n: number }>();
     for (const c of batch) {
       const lane = this.#lanes.get(c.beacon.job.host);
-      metrics.pixelBeacons.inc({ vendor: lane === undefined ? 'other' : this.#metricVendor(lane), outcome: c.outcome, reason: c.reason ?? '' });
+      const vendor = lane === undefined ? 'other' : this.#metricVendor(lane);
+      const reason = c.reason ?? '';
+      const key = `${vendor}\n${c.outcome}\n${reason}`;
+      const entry = counted.get(key);
+      if (entry === undefined) counted.set(key, { labels: { vendor, outcome: c.outcome, reason }, n: 1 });
+      else entry.n++;
       this.#forget(c.beacon);
     }
+    for (const { labels, n } of counted.values()) metrics.pixelBeacons.inc(labels, n);
   }
 
   #deadLetter(c: Completion, now: number): DeadLetter {
@@ -570,9 +587,23 @@ export class BeaconWorker {
     };
   }
 
+  /** Adds the attempts counted since the last call to the metric. */
+  #reportAttempts(): void {
+    for (const lane of this.#lanes.values()) {
+      const a = lane.attempts;
+      if (a.delivered + a.retry + a.reject === 0) continue;
+      const vendor = this.#metricVendor(lane);
+      for (const result of ['delivered', 'retry', 'reject'] as const) {
+        if (a[result] > 0) this.#o.metrics.pixelAttempts.inc({ vendor, result }, a[result]);
+        a[result] = 0;
+      }
+    }
+  }
+
   #tick(): void {
     if (this.#stopped) return;
     const now = Date.now();
+    this.#reportAttempts();
     for (const lane of this.#lanes.values()) {
       let moved = false;
       for (let top = lane.delayed.peek(); top !== undefined && top.job.due <= now; top = lane.delayed.peek()) {
@@ -661,7 +692,7 @@ export class BeaconWorker {
           if (text === null) continue;
           const job = JSON.parse(text) as BeaconJob;
           job.due = Math.min(job.due, now);
-          adopted.push({ job, ctx: null, ownsContext: false });
+          adopted.push(queuedBeacon(job, null, false));
         }
         if (adopted.length > 0) {
           this.#o.logger.info({ host, beacons: adopted.length }, 'took over queued beacons of a stopped pipeline process');

@@ -43,11 +43,12 @@ export class MemoryStateStore implements StateStore {
     this.#sweeper.unref();
   }
 
-  #live(key: string): Entry | undefined {
+  /** The entry of `key` unless it expired by `now` (batch calls read the clock once). */
+  #live(key: string, now: number = this.#now()): Entry | undefined {
     this.#assertOpen();
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
+    if (entry.expiresAt <= now) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -60,8 +61,14 @@ export class MemoryStateStore implements StateStore {
     if (this.#entries.size > this.#maxEntries) this.#evict();
   }
 
-  #string(key: string): string | null {
-    const entry = this.#live(key);
+  /** {@link #write} for a key known to be absent: nothing to move to the end first. */
+  #insert(key: string, value: Value, expiresAt: number): void {
+    this.#entries.set(key, { value, expiresAt });
+    if (this.#entries.size > this.#maxEntries) this.#evict();
+  }
+
+  #string(key: string, now?: number): string | null {
+    const entry = this.#live(key, now);
     if (entry === undefined) return null;
     if (typeof entry.value !== 'string') throw new Error(`State key ${key} holds a sorted set, not a string`);
     return entry.value;
@@ -72,7 +79,8 @@ export class MemoryStateStore implements StateStore {
   }
 
   async getMany(keys: readonly string[]): Promise<Array<string | null>> {
-    return keys.map((k) => this.#string(k));
+    const now = this.#now();
+    return keys.map((k) => this.#string(k, now));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -86,26 +94,34 @@ export class MemoryStateStore implements StateStore {
     for (const { key, value } of entries) this.#write(key, value, expiresAt);
   }
 
-  #setIfAbsent(key: string, value: string, expiresAt: number): string | null {
-    const existing = this.#string(key);
+  #setIfAbsent(key: string, value: string, now: number, expiresAt: number): string | null {
+    const existing = this.#string(key, now);
     if (existing !== null) return existing;
-    this.#write(key, value, expiresAt);
+    this.#insert(key, value, expiresAt); // #live removed it if it had expired
     return null;
   }
 
   async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
-    return this.#setIfAbsent(key, value, expiry(this.#now(), ttlMs));
+    const now = this.#now();
+    return this.#setIfAbsent(key, value, now, expiry(now, ttlMs));
   }
 
   async setIfAbsentMany(entries: readonly KeyValue[], ttlMs?: number): Promise<Array<string | null>> {
-    const expiresAt = expiry(this.#now(), ttlMs);
-    return entries.map(({ key, value }) => this.#setIfAbsent(key, value, expiresAt));
+    const now = this.#now();
+    const expiresAt = expiry(now, ttlMs);
+    return entries.map(({ key, value }) => this.#setIfAbsent(key, value, now, expiresAt));
   }
 
-
   async delete(keys: readonly string[]): Promise<number> {
+    this.#assertOpen();
+    const now = this.#now();
     let count = 0;
-    for (const key of keys) if (this.#live(key) !== undefined && this.#entries.delete(key)) count++;
+    for (const key of keys) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      this.#entries.delete(key);
+      if (entry.expiresAt > now) count++; // an expired one was already invisible
+    }
     return count;
   }
 
