@@ -88,6 +88,8 @@ export async function makeEvents(count: number, tokens: readonly string[]): Prom
 
 interface Run {
   readonly eventsPerSec: number;
+  /** Events per CPU-second of this process (all its threads) over the same window: what one core sustains, less moved by the machine's load. */
+  readonly eventsPerCpuSec: number;
   readonly seconds: number;
 }
 
@@ -133,6 +135,7 @@ export async function runPipeline(env: Record<string, string>, events: readonly 
     let atStart = 0;
     while ((atStart = await decoded()) === 0) await new Promise((r) => setTimeout(r, 5));
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const stopProfile = await profileWindow(`pipeline ${label}`);
     const startupSeconds = (started - joinStarted) / 1000;
     let lag = Number.POSITIVE_INFINITY;
@@ -142,14 +145,19 @@ export async function runPipeline(env: Record<string, string>, events: readonly 
       lag = await backends.transport.lag(groupId, TOPICS.raw).then((parts) => parts.reduce((n, p) => n + p.lag, 0), () => lag);
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
     await stopProfile();
     // Where the time went, per stage (summed over the partitions that ran concurrently).
     const histogram = await ctx.metrics.stageSeconds.get();
     const sums = histogram.values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => `${String(v.labels['stage'])}=${v.value.toFixed(2)}s`);
     say(`  stage time: ${sums.join(' ')}`);
     await pipeline.stop();
-    const run = { eventsPerSec: (events.length - atStart) / seconds, seconds };
-    say(`${label.padEnd(28)} ${String(Math.round(run.eventsPerSec)).padStart(8)} events/s  (${events.length} events; steady state ${seconds.toFixed(2)} s after a ${startupSeconds.toFixed(2)} s start-up)`);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const run = { eventsPerSec: (events.length - atStart) / seconds, eventsPerCpuSec: (events.length - atStart) / cpuSeconds, seconds };
+    say(
+      `${label.padEnd(28)} ${String(Math.round(run.eventsPerSec)).padStart(8)} events/s, ${Math.round(run.eventsPerCpuSec)} per CPU-second  ` +
+        `(${events.length} events; steady state ${seconds.toFixed(2)} s after a ${startupSeconds.toFixed(2)} s start-up)`,
+    );
     return run;
   } finally {
     await backends.close();
@@ -230,6 +238,8 @@ export default async function pipelineBench(args: readonly string[]): Promise<Fi
     embeddedEventsPerSec: Math.round(embeddedWarm.eventsPerSec),
     embeddedColdEventsPerSec: Math.round(embeddedCold.eventsPerSec),
     kafkaEventsPerSec: kafkaWarm === undefined ? null : Math.round(kafkaWarm.eventsPerSec),
+    kafkaEventsPerCpuSec: kafkaWarm === undefined ? null : Math.round(kafkaWarm.eventsPerCpuSec),
+    embeddedEventsPerCpuSec: Math.round(embeddedWarm.eventsPerCpuSec),
     kafkaColdEventsPerSec: kafkaCold === undefined ? null : Math.round(kafkaCold.eventsPerSec),
     floorEventsPerSec: Math.round(floorRate),
     overheadVsFloor: round(overhead),
