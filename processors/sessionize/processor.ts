@@ -87,6 +87,7 @@ export class SessionizeProcessor implements Processor {
     const stored = await this.#state.getMany(ids.map(stateKey));
     const index = indexKey(ctx.topic, ctx.partition);
     const writes: Array<Promise<unknown>> = [];
+    const states: Array<{ key: string; value: string }> = [];
     const open: Array<{ member: string; score: number }> = [];
     const closed: string[] = [];
 
@@ -122,11 +123,13 @@ export class SessionizeProcessor implements Processor {
         }
       }
       if (state !== undefined && changed) {
-        writes.push(this.#state.set(stateKey(id), JSON.stringify(state), this.#options.stateTtlMs));
+        states.push({ key: stateKey(id), value: JSON.stringify(state) });
         if (state.closed) closed.push(id);
         else open.push({ member: id, score: this.#deadline(state) });
       }
     });
+    // The batch's states in one call (one command on Redis, not one per ad instance).
+    if (states.length > 0) writes.push(this.#state.setMany(states, this.#options.stateTtlMs));
     if (open.length > 0) writes.push(this.#state.sortedAdd(index, open));
     if (closed.length > 0) writes.push(this.#state.sortedRemove(index, closed));
     await Promise.all(writes);
@@ -167,7 +170,10 @@ export class SessionizeProcessor implements Processor {
     // next watermark closes them again with the same version.
     ctx.afterDelivery.push(async () => {
       await Promise.all([
-        ...toWrite.map((s) => this.#state.set(stateKey(s.adInstanceId), JSON.stringify(s), this.#options.stateTtlMs)),
+        this.#state.setMany(
+          toWrite.map((s) => ({ key: stateKey(s.adInstanceId), value: JSON.stringify(s) })),
+          this.#options.stateTtlMs,
+        ),
         this.#state.sortedRemove(index, [...stale, ...toWrite.map((s) => s.adInstanceId)]),
       ]);
     });

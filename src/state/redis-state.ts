@@ -67,14 +67,28 @@ end
 return out
 `;
 
+/** SET of every key of KEYS in one script: ARGV[1] = TTL (0 = none), ARGV[i + 1] = the value for KEYS[i]. */
+const SET_MANY = `
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  if ttl > 0 then
+    redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ttl)
+  else
+    redis.call('SET', KEYS[i], ARGV[i + 1])
+  end
+end
+return #KEYS
+`;
+
 /**
- * Keys per SET_IF_ABSENT_MANY call: a script blocks Redis while it runs, so a large
+ * Keys per SET_IF_ABSENT_MANY or SET_MANY call: a script blocks Redis while it runs, so a large
  * batch goes as several (pipelined together) rather than one long one.
  */
-const CLAIMS_PER_SCRIPT = 256;
+const KEYS_PER_SCRIPT = 256;
 
 interface QuartileRedis extends Redis {
   setIfAbsentMany(numKeys: number, ...args: Array<string | number>): Promise<Array<string | number>>;
+  setMany(numKeys: number, ...args: Array<string | number>): Promise<number>;
   incrementOnce(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   incrWithTtl(key: string, by: number, ttl: number): Promise<number>;
   setIfAbsent(key: string, value: string, ttl: number): Promise<string | null>;
@@ -112,6 +126,7 @@ export class RedisStateStore implements StateStore {
     redis.defineCommand('incrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
     redis.defineCommand('setIfAbsent', { numberOfKeys: 1, lua: SET_IF_ABSENT });
     redis.defineCommand('setIfAbsentMany', { lua: SET_IF_ABSENT_MANY });
+    redis.defineCommand('setMany', { lua: SET_MANY });
     this.#redis = redis as QuartileRedis;
   }
 
@@ -140,16 +155,21 @@ export class RedisStateStore implements StateStore {
 
   async setMany(entries: readonly KeyValue[], ttlMs?: number): Promise<void> {
     if (entries.length === 0) return;
-    await this.#call('SET (many)', async () => {
-      const pipeline = this.#redis.pipeline();
-      for (const { key, value } of entries) {
-        if (ttlMs !== undefined && ttlMs > 0) pipeline.set(key, value, 'PX', ttlMs);
-        else pipeline.set(key, value);
-      }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0];
-    });
+    // One script per KEYS_PER_SCRIPT keys, not a command per key: see SET_IF_ABSENT_MANY.
+    await this.#call('SET (many)', () => Promise.all(this.#scriptCalls(entries, ttlMs, (n, args) => this.#redis.setMany(n, ...args))));
+  }
+
+  /** Splits entries into script calls of KEYS_PER_SCRIPT keys: keys, then the TTL, then the values. */
+  #scriptCalls<T>(entries: readonly KeyValue[], ttlMs: number | undefined, call: (numKeys: number, args: Array<string | number>) => Promise<T>): Array<Promise<T>> {
+    const calls: Array<Promise<T>> = [];
+    for (let from = 0; from < entries.length; from += KEYS_PER_SCRIPT) {
+      const chunk = entries.slice(from, from + KEYS_PER_SCRIPT);
+      const args: Array<string | number> = chunk.map((e) => e.key);
+      args.push(ttlMs ?? 0);
+      for (const e of chunk) args.push(e.value);
+      calls.push(call(chunk.length, args));
+    }
+    return calls;
   }
 
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<string | null> {
@@ -160,22 +180,11 @@ export class RedisStateStore implements StateStore {
     if (entries.length === 0) return [];
     // The keys of one script must live on one node: this store talks to one Redis. A
     // Redis Cluster deployment would group the entries by hash slot first.
-    const answers = await this.#call('SET NX (many)', () => {
-      const chunks: Array<Promise<Array<string | number>>> = [];
-      for (let from = 0; from < entries.length; from += CLAIMS_PER_SCRIPT) {
-        const chunk = entries.slice(from, from + CLAIMS_PER_SCRIPT);
-        const args: Array<string | number> = chunk.map((e) => e.key);
-        args.push(ttlMs ?? 0);
-        for (const e of chunk) args.push(e.value);
-        chunks.push(this.#redis.setIfAbsentMany(chunk.length, ...args));
-      }
-      return Promise.all(chunks);
-    });
+    const answers = await this.#call('SET NX (many)', () => Promise.all(this.#scriptCalls(entries, ttlMs, (n, args) => this.#redis.setIfAbsentMany(n, ...args))));
     const out: Array<string | null> = [];
     for (const answer of answers) for (const v of answer) out.push(typeof v === 'string' ? v : null);
     return out;
   }
-
 
   delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);

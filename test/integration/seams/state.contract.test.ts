@@ -68,6 +68,12 @@ for (const backend of backends) {
       assert.equal(await state.ttl('many-a'), -1);
       await sleep(250);
       assert.equal(await state.get('many-b'), null);
+      // More keys than one Redis script call takes.
+      const large = Array.from({ length: 600 }, (_, i) => ({ key: `many-large-${i}`, value: `v${i}` }));
+      await state.setMany(large, 60_000);
+      assert.deepEqual(await state.getMany(large.map((e) => e.key)), large.map((e) => e.value));
+      const largeTtl = await state.ttl('many-large-599');
+      assert.ok(largeTtl !== null && largeTtl > 0 && largeTtl <= 60_000, `ttl ${largeTtl}`);
     });
 
     it('claims many keys at once, each for exactly one of concurrent callers', async () => {
