@@ -9,8 +9,8 @@
  * biggest single cost of producing, and much of the garbage collector's work.
  *
  * This module sizes a record exactly and writes it into one `Buffer.allocUnsafe` (a
- * slice of Node's pool: the batch copies it at once), producing the same bytes (the record format of KIP-98, the
- * v2 message format). It replaces kafkajs's record module in Node's module cache;
+ * slice of Node's pool: the batch copies it at once), producing the same bytes (the
+ * v2 message format of KIP-98). It replaces kafkajs's record module in Node's module cache;
  * kafkajs loads its produce request encoders lazily, on the first produce, and they
  * then bind this module instead. Records it does not handle the common way (headers,
  * a timestamp delta beyond 32 bits) go to kafkajs's own encoder, so nothing changes
