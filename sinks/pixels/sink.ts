@@ -59,9 +59,9 @@ interface Planned {
 function jobOf(p: Planned, now: number): BeaconJob {
   const e = p.event.enriched!;
   const b = p.beacon;
-  return b.macros === undefined
-    ? { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, firstAt: now, attempts: 0, due: now }
-    : { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, macros: b.macros as Record<string, string | number>, firstAt: now, attempts: 0, due: now };
+  // `macros` stays undefined for most beacons; JSON leaves it out of the stored job.
+  const macros = b.macros as Record<string, string | number> | undefined;
+  return { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, macros, firstAt: now, attempts: 0, due: now };
 }
 
 function isExplicitReplay(event: PipelineEvent): boolean {

@@ -69,9 +69,10 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
   let changedAt = Date.now();
   for (;;) {
     let observation: Observation | undefined;
+    const beacons = sumCells(hits);
     try {
       observation = await observe(run.liveEventId, since, 'progress');
-      if (reached(observation, run, sumCells(hits), beaconsExpected)) observation = await observe(run.liveEventId, since, 'counts');
+      if (reached(observation, run, beacons, beaconsExpected)) observation = await observe(run.liveEventId, since, 'counts');
     } catch {
       // The engine is restarting or its warehouse is down: keep waiting.
     }
@@ -81,11 +82,11 @@ export async function drainAndReconcile(run: Pick<LiveEventRun, 'runKey' | 'live
         billable: run.truth.billable.size,
         sessions: observation.sessions.total,
         sessionsExpected: run.truth.sessions.total,
-        beacons: sumCells(hits),
+        beacons,
         beaconsExpected,
       };
       options.onPoll?.(progress);
-      const settled = observation.level !== 'progress' && reached(observation, run, progress.beacons, beaconsExpected);
+      const settled = observation.level !== 'progress' && reached(observation, run, beacons, beaconsExpected);
       const stalled = Date.now() - changedAt > (options.stallMs ?? 90_000);
       const late = Date.now() > deadline;
       if (settled || stalled || late) {

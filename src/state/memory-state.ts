@@ -57,8 +57,7 @@ export class MemoryStateStore implements StateStore {
 
   #write(key: string, value: Value, expiresAt: number): void {
     this.#entries.delete(key); // re-insert so Map order tracks write recency
-    this.#entries.set(key, { value, expiresAt });
-    if (this.#entries.size > this.#maxEntries) this.#evict();
+    this.#insert(key, value, expiresAt);
   }
 
   /** {@link #write} for a key known to be absent: nothing to move to the end first. */
