@@ -42,7 +42,7 @@ import { BeaconDispatcher } from '../src/beacons/dispatcher.ts';
 import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
 import { adEventRow, billableRow } from '../sinks/clickhouse/rows.ts';
 import { sampleMetadata } from '../test/helpers/metadata.ts';
-import { median, round, say, type Figures } from './harness.ts';
+import { median, profileWindow, round, say, type Figures } from './harness.ts';
 import { OperatorAudit } from '../src/http/operator-audit.ts';
 
 function flag(args: readonly string[], name: string, fallback: number): number {
@@ -116,6 +116,7 @@ interface BeaconRun {
 async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: number, batch: number, run: number): Promise<BeaconRun> {
   const sink = new PixelsSink(ctx);
   const outputs = Array.from({ length: impressions }, (_, i) => output(enriched(i, run * 1_000_000 + i), metadata, ['pixels']));
+  const stopProfile = await profileWindow(`sinks-beacons-run-${run + 1}`);
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let i = 0; i < outputs.length; i += batch) {
@@ -130,6 +131,7 @@ async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: 
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
+  await stopProfile();
   await sink.close();
   const delivered = await ctx.metrics.pixelBeacons.get();
   const count = delivered.values.filter((v) => v.labels['outcome'] === 'delivered').reduce((n, v) => n + v.value, 0);

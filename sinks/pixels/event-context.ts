@@ -9,7 +9,9 @@
  * the state store, but only sealed: AES-256-GCM under `pixels.queueKey` (or a key
  * generated into dataDir/keys), with the state key as associated data, and a TTL of
  * `pixels.deadlineMs`, after which no retry can use it anyway. Nothing of it is ever
- * stored in plain text; it is deleted as soon as the event's last beacon is done.
+ * stored in plain text. The contexts of one written batch are sealed together, in
+ * one blob (one cipher set-up per batch, not per event), which is deleted as soon as
+ * the last of their beacons is done.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -128,7 +130,7 @@ export function deviceOf(ctx: EventContext): BeaconDevice {
 
 const IV_BYTES = 12;
 
-/** AES-256-GCM sealing of contexts in the state store. */
+/** AES-256-GCM sealing of contexts (any JSON value) in the state store. */
 export class ContextSealer {
   readonly #key: Buffer;
   /** Key id: the first bytes of the key's SHA-256, so a blob sealed under another key is recognised. */
@@ -144,11 +146,11 @@ export class ContextSealer {
   }
 
   /** `kid.iv.tag.ciphertext`, base64url; `aad` binds the blob to its state key. */
-  seal(ctx: EventContext, aad: string): string {
+  seal(value: unknown, aad: string): string {
     const iv = this.#nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(aad));
-    const text = cipher.update(JSON.stringify(ctx), 'utf8');
+    const text = cipher.update(JSON.stringify(value), 'utf8');
     const tail = cipher.final(); // empty for GCM, which is a stream cipher: no copy then
     const body = tail.length === 0 ? text : Buffer.concat([text, tail]);
     return `${this.#kid}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
@@ -165,8 +167,8 @@ export class ContextSealer {
     return iv;
   }
 
-  /** The context, or null when the blob is not ours or was altered. */
-  open(blob: string, aad: string): EventContext | null {
+  /** What was sealed (the caller knows its shape), or null when the blob is not ours or was altered. */
+  open<T = EventContext>(blob: string, aad: string): T | null {
     const [kid, iv, tag, body] = blob.split('.');
     if (kid !== this.#kid || iv === undefined || tag === undefined || body === undefined) return null;
     try {
@@ -174,7 +176,7 @@ export class ContextSealer {
       decipher.setAAD(Buffer.from(aad));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-      return JSON.parse(text) as EventContext;
+      return JSON.parse(text) as T;
     } catch {
       return null;
     }

@@ -7,8 +7,8 @@
  * `write()` never waits for a vendor, so a slow vendor never stalls the other sinks.
  * It selects each event's beacons (select-beacons.ts), gates them on consent
  * (consent.ts), and records the work durably in the state seam (ledger.ts): the
- * sealed event context, one job per beacon, the vendor domain's queue, and the
- * ledger entry, last. Only then does it answer `delivered`, so the runtime commits an
+ * batch's event contexts, sealed together, each beacon's job in its vendor domain's
+ * queue, and the ledger entries, last. Only then does it answer `delivered`, so the runtime commits an
  * offset only once its beacons are recorded. A background worker (worker.ts) fires
  * them, with retries, per-domain limits and circuit breakers, and records each final
  * outcome in `beacon_deliveries`; failed beacons go to the dead-letter topic.
@@ -31,7 +31,7 @@ import type { ReasonCode } from '../../src/core/reason-codes.ts';
 import type { PipelineEvent, PipelineOutput } from '../../src/pipeline/pipeline-event.ts';
 import type { DeadLetterWriter } from '../../src/pipeline/runtime.ts';
 import type { Sink, WriteOutcome } from '../../src/pipeline/sink.ts';
-import type { KeyValue, StateStore } from '../../src/state/state-store.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
 import type { Metrics } from '../../src/telemetry/metrics.ts';
 import { loadHashKey } from '../../processors/hash/hash-keys.ts';
 import { DeadLetterSink } from '../dead-letter/sink.ts';
@@ -55,13 +55,13 @@ interface Planned {
   readonly replay: boolean;
 }
 
-/** The durable job of a planned beacon, first queued at `now`. */
-function jobOf(p: Planned, now: number): BeaconJob {
+/** The durable job of a planned beacon, first queued at `now`, its context sealed under `ctx`. */
+function jobOf(p: Planned, now: number, ctx: string | undefined): BeaconJob {
   const e = p.event.enriched!;
   const b = p.beacon;
   // `macros` stays undefined for most beacons; JSON leaves it out of the stored job.
   const macros = b.macros as Record<string, string | number> | undefined;
-  return { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, macros, firstAt: now, attempts: 0, due: now };
+  return { id: p.id, eventId: e.eventId, eventType: e.eventType, vendor: p.vendor.name, host: b.host!, template: b.template, uriHash: b.uriHash, macros, firstAt: now, ctx, attempts: 0, due: now };
 }
 
 function isExplicitReplay(event: PipelineEvent): boolean {
@@ -198,32 +198,27 @@ export class PixelsSink implements Sink {
       else suppressed.push({ planned: p, reason: verdict.reason });
     });
 
-    // Contexts, jobs and queue entries first; the ledger last, so a beacon whose ledger
-    // says "queued" is always in the durable queue.
+    // The sealed contexts and the queue entries first; the ledger last, so a beacon
+    // whose ledger says "queued" is always in the durable queue.
     const contexts = new Map<string, EventContext>();
-    const contextOf = (event: PipelineEvent): EventContext => {
-      const id = event.enriched!.eventId;
-      let ctx = contexts.get(id);
-      if (ctx === undefined) {
-        ctx = eventContextOf(event, event.metadata!, this.#config.userAgent);
-        contexts.set(id, ctx);
-      }
-      return ctx;
-    };
-    const jobs: BeaconJob[] = fresh.map((p) => jobOf(p, now));
-    for (const p of fresh) contextOf(p.event);
-    const ttl = this.#config.deadlineMs;
-    const byHost = new Map<string, Array<{ member: string; score: number }>>();
-    for (const job of jobs) {
-      const members = byHost.get(job.host);
-      if (members === undefined) byHost.set(job.host, [{ member: job.id, score: job.due }]);
-      else members.push({ member: job.id, score: job.due });
+    for (const p of fresh) {
+      const id = p.event.enriched!.eventId;
+      if (!contexts.has(id)) contexts.set(id, eventContextOf(p.event, p.event.metadata!, this.#config.userAgent));
     }
-    const records: KeyValue[] = [];
-    for (const [id, ctx] of contexts) records.push({ key: keys.context(id), value: this.#sealer.seal(ctx, keys.context(id)) });
-    for (const job of jobs) records.push({ key: keys.job(job.id), value: JSON.stringify(job) });
-    const writes: Array<Promise<unknown>> = [this.#state.setMany(records, ttl)];
-    for (const [host, members] of byHost) writes.push(this.#state.sortedAdd(keys.queue(host), members));
+    const ttl = this.#config.deadlineMs;
+    const ctxKey = keys.contexts(randomUUID());
+    const jobs: BeaconJob[] = fresh.map((p) => jobOf(p, now, ctxKey));
+    const members = jobs.map((job) => JSON.stringify(job));
+    const byHost = new Map<string, Array<{ member: string; score: number }>>();
+    jobs.forEach((job, i) => {
+      const entry = { member: members[i]!, score: job.due };
+      const entries = byHost.get(job.host);
+      if (entries === undefined) byHost.set(job.host, [entry]);
+      else entries.push(entry);
+    });
+    const writes: Array<Promise<unknown>> = [];
+    if (contexts.size > 0) writes.push(this.#state.set(ctxKey, this.#sealer.seal([...contexts.values()], ctxKey), ttl));
+    for (const [host, entries] of byHost) writes.push(this.#state.sortedAdd(keys.queue(host), entries));
     if (byHost.size > 0) writes.push(this.#state.sortedAdd(keys.hosts, [...byHost.keys()].map((host) => ({ member: host, score: now }))));
     await Promise.all(writes);
 
@@ -241,14 +236,15 @@ export class PixelsSink implements Sink {
     for (const { planned: p, reason } of suppressed) this.#metrics.pixelBeacons.inc({ vendor: p.vendor.known ? p.vendor.name : 'other', outcome: 'suppressed', reason });
     for (const _ of invalid) this.#metrics.pixelBeacons.inc({ vendor: 'other', outcome: 'failed', reason: 'SINK_PIXEL_URL_INVALID' });
 
-    const queued: QueuedBeacon[] = jobs.map((job, i) => queuedBeacon(job, contexts.get(job.eventId)!, true, fresh[i]!.ledgerKey));
-    const perEvent = new Map<string, number>();
-    for (const job of jobs) perEvent.set(job.eventId, (perEvent.get(job.eventId) ?? 0) + 1);
-    for (const [id, n] of perEvent) this.#worker.shareContext(contexts.get(id)!, n);
+    const queued: QueuedBeacon[] = jobs.map((job, i) => queuedBeacon(job, members[i]!, contexts.get(job.eventId)!, true, fresh[i]!.ledgerKey));
+    if (jobs.length > 0) this.#worker.ownContexts(ctxKey, jobs.length);
     // Beacons queued by a process that stopped before committing: this one takes them
     // over now (the lease keeps the two from both firing, should the other still live).
+    // Their queue members are the other process's, which this one cannot rebuild: when
+    // done, the scan finds those members and removes them (their ledger says done).
     for (const p of adopt) {
-      queued.push(queuedBeacon(jobOf(p, now), eventContextOf(p.event, p.event.metadata!, this.#config.userAgent), false, p.ledgerKey));
+      const job = jobOf(p, now, undefined);
+      queued.push(queuedBeacon(job, JSON.stringify(job), eventContextOf(p.event, p.event.metadata!, this.#config.userAgent), false, p.ledgerKey));
     }
     this.#worker.enqueue(queued);
   }

@@ -15,7 +15,8 @@
  * outbox row, then the queue entries are removed.
  *
  * Beacons queued by a process that stopped or died are taken over by whichever
- * process finds them overdue by `pixels.orphanAfterMs` (a scan of the durable queue).
+ * process finds them overdue by `pixels.orphanAfterMs` (a scan of the durable queue,
+ * in both its current and its earlier layout: see ledger.ts).
  */
 import type { DeadLetter } from '../../schemas/types.ts';
 import { MacroTemplate } from '../../src/ads/vast/macros.ts';
@@ -31,26 +32,35 @@ import { CIRCUIT, CircuitBreaker, TokenBucket, type CircuitState } from './circu
 import type { PixelsSinkConfig, VendorDirectory, VendorIdentity } from './config.ts';
 import { beaconMacros, type ContextSealer, type EventContext } from './event-context.ts';
 import { cacheBusterOf } from './cache-buster.ts';
-import { LEDGER, keys, type BeaconJob, type DeliveryRow } from './ledger.ts';
+import { LEDGER, keys, legacyKeys, type BeaconJob, type DeliveryRow } from './ledger.ts';
 import { completedText, type OutcomeFlusher } from './outcomes.ts';
 import { decide, type RetrySettings } from './retry-policy.ts';
 
 /** A beacon this process holds. */
 export interface QueuedBeacon {
   readonly job: BeaconJob;
+  /** Its member in the durable queue `queueKey` (the job's JSON; in the earlier layout, its id). */
+  readonly member: string;
+  readonly queueKey: string;
   /** The event's context; null for a beacon taken over from the durable queue (loaded on first use). */
   ctx: EventContext | null;
-  /** True when this process queued it with its context, and may delete the context when the event is done. */
+  /** True when this process queued it with its batch's contexts, and deletes them when the batch is done. */
   readonly ownsContext: boolean;
   /** Its state keys, built once: each is used at least twice per beacon. */
   readonly ledgerKey: string;
   readonly leaseKey: string;
-  readonly jobKey: string;
+  /** Its job's own key, in the earlier layout only (deleted when it is done). */
+  readonly legacyJobKey: string | null;
 }
 
 /** A beacon to hold, its state keys built once; `ledgerKey` when the caller built it already. */
-export function queuedBeacon(job: BeaconJob, ctx: EventContext | null, ownsContext: boolean, ledgerKey: string = keys.ledger(job.id)): QueuedBeacon {
-  return { job, ctx, ownsContext, ledgerKey, leaseKey: keys.lease(job.id), jobKey: keys.job(job.id) };
+export function queuedBeacon(job: BeaconJob, member: string, ctx: EventContext | null, ownsContext: boolean, ledgerKey: string = keys.ledger(job.id)): QueuedBeacon {
+  return { job, member, queueKey: keys.queue(job.host), ctx, ownsContext, ledgerKey, leaseKey: keys.lease(job.id), legacyJobKey: null };
+}
+
+/** A beacon of the earlier layout's queue (see ledger.ts), taken over. */
+function legacyBeacon(job: BeaconJob): QueuedBeacon {
+  return { job, member: job.id, queueKey: legacyKeys.queue(job.host), ctx: null, ownsContext: false, ledgerKey: keys.ledger(job.id), leaseKey: keys.lease(job.id), legacyJobKey: legacyKeys.job(job.id) };
 }
 
 interface Completion {
@@ -178,8 +188,10 @@ export class BeaconWorker {
   readonly #held = new Map<string, QueuedBeacon>();
   /** Beacons per vendor held here (queued, delayed or in flight). */
   readonly #depth = new Map<string, number>();
-  /** Beacons left per event whose context this process owns (to delete it when done). */
-  readonly #contexts = new Map<string, { ctx: EventContext; left: number }>();
+  /** Beacons left per sealed batch of contexts this process wrote (it deletes the batch when none is left). */
+  readonly #ownContexts = new Map<string, number>();
+  /** Sealed batches of contexts read for beacons taken over, by key: one read and one opening per batch. */
+  readonly #openedContexts = new LruCache<string, Promise<Map<string, EventContext> | null>>({ maxEntries: 256, ttlMs: 60_000 });
   readonly #paused = new Set<string>();
   #completions: Completion[] = [];
   #completing: Promise<void> | undefined;
@@ -237,11 +249,9 @@ export class BeaconWorker {
     for (const lane of touched) this.#pump(lane);
   }
 
-  /** Counts an event's beacons that share its context. */
-  shareContext(ctx: EventContext, beacons: number): void {
-    const entry = this.#contexts.get(ctx.eventId);
-    if (entry === undefined) this.#contexts.set(ctx.eventId, { ctx, left: beacons });
-    else entry.left += beacons;
+  /** Counts the beacons that share the sealed contexts under `key`, which this process wrote. */
+  ownContexts(key: string, beacons: number): void {
+    this.#ownContexts.set(key, (this.#ownContexts.get(key) ?? 0) + beacons);
   }
 
   /** Pauses a vendor here and, through the state seam, in every pipeline process. */
@@ -373,6 +383,7 @@ export class BeaconWorker {
       return;
     }
     const unleased: string[] = [];
+    const stale: QueuedBeacon[] = [];
     batch.forEach((beacon, i) => {
       const lease = leases[i];
       if (lease !== null && lease !== owner) {
@@ -380,16 +391,33 @@ export class BeaconWorker {
         this.#later(lane, beacon, this.#leaseMs);
         this.#attemptOver(lane);
       } else if (ledgers[i] !== LEDGER.queued) {
-        // Done elsewhere (delivered, failed, suppressed), or never fully queued.
+        // Done elsewhere (delivered, failed, suppressed), or never fully queued: its
+        // queue member, if it is still there, goes too.
         lane.breaker.release();
         this.#forget(beacon);
         unleased.push(beacon.leaseKey);
+        stale.push(beacon);
         this.#attemptOver(lane);
       } else {
         void this.#attempt(lane, beacon);
       }
     });
     if (unleased.length > 0) await state.delete(unleased).catch(() => 0);
+    if (stale.length > 0) await this.#dequeue(stale).catch(() => undefined);
+  }
+
+  /** Removes beacons' members from the durable queue (and, in the earlier layout, their jobs). */
+  async #dequeue(beacons: readonly QueuedBeacon[]): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    const jobKeys: string[] = [];
+    for (const beacon of beacons) {
+      const members = byQueue.get(beacon.queueKey);
+      if (members === undefined) byQueue.set(beacon.queueKey, [beacon.member]);
+      else members.push(beacon.member);
+      if (beacon.legacyJobKey !== null) jobKeys.push(beacon.legacyJobKey);
+    }
+    await Promise.all([...byQueue].map(([queue, members]) => this.#o.state.sortedRemove(queue, members)));
+    if (jobKeys.length > 0) await this.#o.state.delete(jobKeys);
   }
 
   /** One attempt of a claimed beacon: fire it, then finish it or schedule its retry. */
@@ -407,7 +435,7 @@ export class BeaconWorker {
     let ctx = beacon.ctx;
     if (ctx === null) {
       try {
-        ctx = await this.#loadContext(job.eventId);
+        ctx = await this.#loadContext(job);
       } catch (error) {
         lane.breaker.release();
         this.#o.logger.warn({ err: messageOf(error), vendor: job.vendor }, 'beacon queue unreachable; the beacon waits');
@@ -446,11 +474,9 @@ export class BeaconWorker {
     job.due = decision.at;
     lane.delayed.push(beacon);
     try {
-      // The durable queue follows, so a takeover after a crash keeps the backoff.
-      await Promise.all([
-        state.set(beacon.jobKey, JSON.stringify(job), Math.max(1, job.firstAt + this.#c.deadlineMs - now)),
-        state.sortedAdd(keys.queue(job.host), [{ member: job.id, score: job.due }]),
-      ]);
+      // The durable queue follows (its score is the due time), so a takeover after a
+      // crash keeps the backoff.
+      await state.sortedAdd(beacon.queueKey, [{ member: beacon.member, score: job.due }]);
       await state.delete([beacon.leaseKey]);
     } catch {
       // The lease expires by itself; the local schedule goes on.
@@ -466,11 +492,25 @@ export class BeaconWorker {
     return compiled;
   }
 
-  async #loadContext(eventId: string): Promise<EventContext | null> {
-    const shared = this.#contexts.get(eventId);
-    if (shared !== undefined) return shared.ctx;
-    const blob = await this.#o.state.get(keys.context(eventId));
-    return blob === null ? null : this.#o.sealer.open(blob, keys.context(eventId));
+  /** The context of a beacon taken over: from its batch's sealed contexts, or (earlier layout) its event's. */
+  async #loadContext(job: BeaconJob): Promise<EventContext | null> {
+    const { state, sealer } = this.#o;
+    if (job.ctx === undefined) {
+      const key = legacyKeys.context(job.eventId);
+      const blob = await state.get(key);
+      return blob === null ? null : sealer.open<EventContext>(blob, key);
+    }
+    const batchKey = job.ctx;
+    let opened = this.#openedContexts.get(batchKey);
+    if (opened === undefined) {
+      opened = state.get(batchKey).then((blob) => {
+        const contexts = blob === null ? null : sealer.open<EventContext[]>(blob, batchKey);
+        return contexts === null ? null : new Map(contexts.map((c) => [c.eventId, c]));
+      });
+      this.#openedContexts.set(batchKey, opened);
+      opened.catch(() => this.#openedContexts.delete(batchKey)); // unreachable: read again next time
+    }
+    return (await opened)?.get(job.eventId) ?? null;
   }
 
   #finish(completion: Completion): void {
@@ -524,25 +564,20 @@ export class BeaconWorker {
         batch.map((c) => ({ key: c.beacon.ledgerKey, value: c.outcome === 'delivered' ? LEDGER.delivered : LEDGER.failed })),
         this.#c.ledgerTtlMs,
       );
-      const byHost = new Map<string, string[]>();
-      for (const c of batch) {
-        const ids = byHost.get(c.beacon.job.host);
-        if (ids === undefined) byHost.set(c.beacon.job.host, [c.beacon.job.id]);
-        else ids.push(c.beacon.job.id);
-      }
-      await Promise.all([...byHost].map(([host, ids]) => state.sortedRemove(keys.queue(host), ids)));
+      await this.#dequeue(batch.map((c) => c.beacon));
+      // Leases are left to expire: with the ledger final, no one fires the beacon again.
       const done: string[] = [];
       for (const c of batch) {
-        done.push(c.beacon.jobKey, c.beacon.leaseKey);
-        if (c.beacon.ownsContext) {
-          const entry = this.#contexts.get(c.beacon.job.eventId);
-          if (entry !== undefined && --entry.left <= 0) {
-            this.#contexts.delete(c.beacon.job.eventId);
-            done.push(keys.context(c.beacon.job.eventId));
-          }
+        const batchKey = c.beacon.job.ctx;
+        if (!c.beacon.ownsContext || batchKey === undefined) continue;
+        const left = (this.#ownContexts.get(batchKey) ?? 1) - 1;
+        if (left > 0) this.#ownContexts.set(batchKey, left);
+        else {
+          this.#ownContexts.delete(batchKey);
+          done.push(batchKey);
         }
       }
-      await state.delete(done);
+      if (done.length > 0) await state.delete(done);
     } catch (error) {
       // Try again shortly: a beacon whose outcome is not recorded stays held (and counted).
       this.#o.logger.warn({ err: messageOf(error), beacons: batch.length }, 'recording beacon outcomes failed; retrying');
@@ -669,38 +704,60 @@ export class BeaconWorker {
 
   /** Takes over queued beacons overdue by `orphanAfterMs`: their process stopped or died. */
   async #scan(now: number): Promise<void> {
-    const { state } = this.#o;
     try {
-      const hosts = await state.sortedRange(keys.hosts, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 1000);
-      for (const { member: host, score } of hosts) {
-        if (this.#stopped) return;
-        const vendor = this.#o.vendors.of(host);
-        const lane = this.#lanes.get(host);
-        if (this.#paused.has(vendor.name) || lane?.breaker.state === 'open') continue;
-        const due = await state.sortedRange(keys.queue(host), Number.NEGATIVE_INFINITY, now - this.#c.orphanAfterMs, 500);
-        if (due.length === 0) {
-          if (score < now - this.#c.deadlineMs) await state.sortedRemove(keys.hosts, [host]);
-          continue;
-        }
-        const ids = due.map((d) => d.member).filter((id) => !this.#held.has(id));
-        if (ids.length === 0) continue;
-        const jobs = await state.getMany(ids.map((id) => keys.job(id)));
-        const gone = ids.filter((_, i) => jobs[i] === null);
-        if (gone.length > 0) await state.sortedRemove(keys.queue(host), gone);
+      await this.#scanQueues(keys.hosts, keys.queue, now, async (_queue, due) => {
         const adopted: QueuedBeacon[] = [];
-        for (const text of jobs) {
-          if (text === null) continue;
+        for (const { member, score } of due) {
+          const job = JSON.parse(member) as BeaconJob;
+          if (this.#held.has(job.id)) continue;
+          job.due = Math.min(score, now);
+          adopted.push(queuedBeacon(job, member, null, false));
+        }
+        return adopted;
+      });
+      await this.#scanQueues(legacyKeys.hosts, legacyKeys.queue, now, async (queue, due) => {
+        const ids = due.map((d) => d.member).filter((id) => !this.#held.has(id));
+        if (ids.length === 0) return [];
+        const jobs = await this.#o.state.getMany(ids.map((id) => legacyKeys.job(id)));
+        const gone = ids.filter((_, i) => jobs[i] === null);
+        if (gone.length > 0) await this.#o.state.sortedRemove(queue, gone);
+        return jobs.flatMap((text) => {
+          if (text === null) return [];
           const job = JSON.parse(text) as BeaconJob;
           job.due = Math.min(job.due, now);
-          adopted.push(queuedBeacon(job, null, false));
-        }
-        if (adopted.length > 0) {
-          this.#o.logger.info({ host, beacons: adopted.length }, 'took over queued beacons of a stopped pipeline process');
-          this.enqueue(adopted);
-        }
-      }
+          return [legacyBeacon(job)];
+        });
+      });
     } catch (error) {
       this.#o.logger.warn({ err: messageOf(error) }, 'scanning the beacon queue failed; trying again later');
+    }
+  }
+
+  /** One layout's scan: each domain's overdue members, read into beacons by `adopt`. */
+  async #scanQueues(
+    hostsKey: string,
+    queueOf: (host: string) => string,
+    now: number,
+    adopt: (queue: string, due: Array<{ member: string; score: number }>) => Promise<QueuedBeacon[]>,
+  ): Promise<void> {
+    const { state } = this.#o;
+    const hosts = await state.sortedRange(hostsKey, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 1000);
+    for (const { member: host, score } of hosts) {
+      if (this.#stopped) return;
+      const vendor = this.#o.vendors.of(host);
+      const lane = this.#lanes.get(host);
+      if (this.#paused.has(vendor.name) || lane?.breaker.state === 'open') continue;
+      const queue = queueOf(host);
+      const due = await state.sortedRange(queue, Number.NEGATIVE_INFINITY, now - this.#c.orphanAfterMs, 500);
+      if (due.length === 0) {
+        if (score < now - this.#c.deadlineMs) await state.sortedRemove(hostsKey, [host]);
+        continue;
+      }
+      const adopted = await adopt(queue, due);
+      if (adopted.length > 0) {
+        this.#o.logger.info({ host, beacons: adopted.length }, 'took over queued beacons of a stopped pipeline process');
+        this.enqueue(adopted);
+      }
     }
   }
 }

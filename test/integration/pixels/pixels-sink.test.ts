@@ -10,7 +10,8 @@
  * topic and `dlq replay` re-firing only the failed beacon; no double fire after a
  * crash before commit; the circuit breaker; the SSRF guard and redirects; pause and
  * resume, a slow vendor not holding the partition, and no raw IP or user agent in the
- * queued state.
+ * queued state; a takeover of what a stopped member left queued, in the current queue
+ * layout and the earlier one.
  */
 import { crashingBeforeCommit } from '../../helpers/crashing-transport.ts';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -24,8 +25,8 @@ import { TOPICS } from '../../../src/transport/topics.ts';
 import type { Transport } from '../../../src/transport/transport.ts';
 import type { DeadLetter } from '../../../schemas/types.ts';
 import { loadHashKey } from '../../../processors/hash/hash-keys.ts';
-import { vendorScopedIfa } from '../../../sinks/pixels/event-context.ts';
-import { keys } from '../../../sinks/pixels/ledger.ts';
+import { ContextSealer, loadQueueKey, vendorScopedIfa, type EventContext } from '../../../sinks/pixels/event-context.ts';
+import { keys, type BeaconJob } from '../../../sinks/pixels/ledger.ts';
 import { backendSets, readTopic, type TestEngine } from '../../helpers/engine.ts';
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
@@ -335,14 +336,16 @@ for (const set of backendSets()) {
       assert.equal(m.pixels!.queueDepth()['ias'], 5, 'committed while the slow vendor had not answered yet');
       assert.equal(dv.hitsOn(`/${id}/`).length, 0, 'paused: nothing fired');
 
-      // What waits in the state store holds no raw device identifier.
+      // What waits in the state store holds no raw device identifier: the queue holds
+      // the job (the URI template), the contexts are sealed.
       const eventId = events[0]!['eventId'] as string;
-      const sealed = await ctx().backends.state.get(keys.context(eventId));
+      const queued = await ctx().backends.state.sortedRange(keys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      const queuedJob = queued.find((x) => x.member.includes(`"${eventId}|dv|`))?.member ?? '';
+      assert.ok(queuedJob.includes(`/${id}/imp`) && !queuedJob.includes(UA), 'the job holds the URI template, not the device');
+      const job = JSON.parse(queuedJob) as BeaconJob;
+      const sealed = await ctx().backends.state.get(job.ctx ?? 'none');
       assert.ok(sealed !== null, 'the context is queued');
       assert.ok(!sealed.includes(UA) && !sealed.includes('127.0.0.1') && !sealed.includes('ifa-raw-789'));
-      const ledgerKey = `${eventId}|dv|`;
-      const job = (await ctx().backends.state.get(keys.job((await jobIdFor(ledgerKey))))) ?? '';
-      assert.ok(job.includes(`/${id}/imp`) && !job.includes(UA), 'the job holds the URI template, not the device');
 
       await sleep(600);
       assert.equal(dv.hitsOn(`/${id}/`).length, 0);
@@ -352,11 +355,56 @@ for (const set of backendSets()) {
       await rows(events.map((e) => e['eventId'] as string), 10, 30_000);
       assert.equal(ias.hitsOn(`/${id}/slow`).length, 5);
       await stop(m);
+    });
 
-      async function jobIdFor(prefix: string): Promise<string> {
-        const members = await ctx().backends.state.sortedRange(keys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-        return members.find((x) => x.member.startsWith(prefix))?.member ?? 'none';
-      }
+    it('takes over what a stopped member left queued, in the current and the earlier queue layout', async () => {
+      const id = tag('takeover');
+      const state = ctx().backends.state;
+      const { token } = await adFor(t, { impressionUris: [dv.url(`/${id}/imp?cb=[CACHEBUSTING]`)] });
+      const groupId = `px-takeover-${randomUUID()}`;
+      const first = await member({}, { groupId });
+      await first.pixels!.pause('dv');
+      const sessions = Array.from({ length: 4 }, () => `s-${randomUUID()}`);
+      const events = sessions.map((s) => playEvent(token, s, `${s}-1`, 'impression'));
+      await sendEvents(t, events);
+      await waitFor('committed with the beacons queued', async () => {
+        const lag = await ctx().backends.transport.lag(groupId, TOPICS.raw);
+        return lag.length > 0 && lag.every((p) => p.lag === 0) && first.pixels!.queueDepth()['dv'] === 4;
+      }, 60_000);
+      await stop(first); // its beacons stay in the durable queue, committed: only a takeover fires them
+
+      // A beacon an earlier version left queued: its job and sealed event context under keys of their own.
+      const legacyEvent = randomUUID();
+      const legacyId = `${legacyEvent}|dv|legacy`;
+      const now = Date.now();
+      const legacyJob: BeaconJob = { id: legacyId, eventId: legacyEvent, eventType: 'impression', vendor: 'dv', host: '127.0.0.2', template: dv.url(`/${id}/legacy`), uriHash: 'legacy', firstAt: now, attempts: 0, due: now };
+      const legacyCtx: EventContext = {
+        eventId: legacyEvent, eventType: 'impression', adInstanceId: `ai-${legacyEvent}`, macros: {}, device: { ip: '198.51.100.9', userAgent: UA },
+        ifa: null, ifaType: null, limitAdTracking: false, source: { topic: TOPICS.raw, partition: 0, offset: '0' }, originalKey: null, originalValue: '',
+      };
+      const sealer = new ContextSealer(loadQueueKey(ctx().config));
+      await state.set(`px:l:${legacyId}`, 'p', 600_000);
+      await state.set(`px:j:${legacyId}`, JSON.stringify(legacyJob), 600_000);
+      await state.set(`px:e:${legacyEvent}`, sealer.seal(legacyCtx, `px:e:${legacyEvent}`), 600_000);
+      await state.sortedAdd('px:q:127.0.0.2', [{ member: legacyId, score: now - 1_000 }]);
+      await state.sortedAdd('px:hosts', [{ member: '127.0.0.2', score: now }]);
+
+      const second = await member({}, { groupId });
+      await second.pixels!.resume('dv');
+      await waitFor('the stopped member\'s beacons fired', () => dv.hitsOn(`/${id}/imp`).length === 4, 30_000);
+      await waitFor('the earlier layout\'s beacon fired', () => dv.hitsOn(`/${id}/legacy`).length === 1, 30_000);
+      const found = await rows(events.map((e) => e['eventId'] as string), 4);
+      assert.deepEqual(found.map((r) => [r.vendor, r.outcome]), Array(4).fill(['dv', 'delivered']));
+      assert.equal(dv.hitsOn(`/${id}/legacy`)[0]!.headers['x-device-user-agent'], UA, 'the context came from the sealed blob');
+      await waitFor('both queues emptied of them', async () => {
+        const current = await state.sortedRange(keys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+        const legacy = await state.sortedRange('px:q:127.0.0.2', Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+        return !current.some((m) => m.member.includes(`/${id}/`)) && !legacy.some((m) => m.member === legacyId) && (await state.get(`px:j:${legacyId}`)) === null;
+      }, 10_000);
+      await sleep(1500); // past orphanAfterMs: nothing fires twice
+      assert.equal(dv.hitsOn(`/${id}/imp`).length, 4);
+      assert.equal(dv.hitsOn(`/${id}/legacy`).length, 1);
+      await stop(second);
     });
   });
 }
