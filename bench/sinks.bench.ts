@@ -1,6 +1,11 @@
 /**
- * `npm run bench -- sinks [--impressions N] [--rounds N] [--batch N]`: the two sinks of
- * issue 7, on the embedded backends (memory state, embedded log, chDB).
+ * `npm run bench -- sinks [--impressions N] [--rounds N] [--batch N] [--pin]`: the two
+ * sinks of issue 7, on the embedded backends (memory state, embedded log, chDB).
+ *
+ * `--pin` pins this process (all its threads: GC helpers and chDB included) to CPU 0
+ * and the vendor servers to CPU 1 with taskset, so "one core" is literal. Unpinned,
+ * the process also uses part of the second core (about 1.25 cores), so its wall-clock
+ * rate overstates what one core does; `beaconsPerCpuSec` corrects for that.
  *
  * Beacons: impressions with 3 vendors each (3 impression URIs on 127.0.0.2, .3 and .4,
  * with macros) go through `PixelsSink.write()` in pipeline-sized batches, and the run
@@ -18,7 +23,7 @@
  * batch in the same run. `clickhouseVsFloor` = floor rows/s ÷ sink rows/s (1.0 = no
  * overhead; the goal is ≤ 1.5).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,9 +83,11 @@ function output(e: EnrichedAdEvent, metadata: AdMetadata, routes: ReadonlyArray<
   return { kind: 'event', event };
 }
 
-async function startVendors(): Promise<{ ports: number[]; stop: () => Promise<number> }> {
+async function startVendors(pin: boolean): Promise<{ ports: number[]; stop: () => Promise<number> }> {
   const file = fileURLToPath(new URL('./sinks-vendor.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const node = [process.execPath, '--import', 'tsx', file];
+  const [command, ...argv] = pin ? ['taskset', '-c', '1', ...node] : node;
+  const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -145,8 +152,11 @@ export default async function sinks(args: readonly string[]): Promise<Figures> {
   const impressions = flag(args, '--impressions', 10_000);
   const rounds = flag(args, '--rounds', 8);
   const batch = flag(args, '--batch', 500);
+  const pin = args.includes('--pin');
+  // Before the vendor servers start, so their process does not inherit CPU 0.
+  if (pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const dataDir = mkdtempSync(join(tmpdir(), 'quartile-bench-sinks-'));
-  const vendors = await startVendors();
+  const vendors = await startVendors(pin);
   const hosts = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
   const ctx = await context(dataDir, {
     allowPrivateNetwork: true,
@@ -162,7 +172,7 @@ export default async function sinks(args: readonly string[]): Promise<Figures> {
       impressionUris: hosts.map((h, i) => `http://${h}:${vendors.ports[i]}/imp?ifa=[IFA]&ua=[DEVICEUA]&cb=[CACHEBUSTING]&ts=[TIMESTAMP]&ss=[SERVERSIDE]&gdpr=[GDPRCONSENT]`),
       vendors: hosts,
     });
-    say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in pid ${'child'}`);
+    say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in a child process${pin ? '; this process pinned to CPU 0, the vendors to CPU 1' : ''}`);
     const runs: BeaconRun[] = [];
     const floors: number[] = [];
     const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true });
@@ -232,6 +242,7 @@ export default async function sinks(args: readonly string[]): Promise<Figures> {
       clickhouseSinkRowsPerSec: Math.round(sinkRowsPerSec),
       clickhouseFloorRowsPerSec: Math.round(floorRowsPerSec),
       clickhouseVsFloor: round(clickhouseVsFloor, 3),
+      pinned: pin,
     };
   } finally {
     await ctx.backends.close();
