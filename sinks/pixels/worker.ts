@@ -123,6 +123,12 @@ class Lane {
   /** Due beacons, in order; `head` is the next one. */
   ready: QueuedBeacon[] = [];
   head = 0;
+  /**
+   * No beacon in `ready` was first queued before this (a lower bound, lowered on every
+   * push): the deadline sweep skips the lane while even this one is within its deadline,
+   * rather than reading a backlog of a million beacons every second.
+   */
+  oldestFirstAt = Number.POSITIVE_INFINITY;
   readonly delayed = new DueHeap();
   /** Attempts in flight (claiming, firing or recording), at most the vendor's concurrency. */
   active = 0;
@@ -141,6 +147,11 @@ class Lane {
     this.vendor = vendor;
     this.bucket = new TokenBucket(vendor.tps);
     this.breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs });
+  }
+
+  pushReady(beacon: QueuedBeacon): void {
+    this.ready.push(beacon);
+    if (beacon.job.firstAt < this.oldestFirstAt) this.oldestFirstAt = beacon.job.firstAt;
   }
 
   get waiting(): number {
@@ -243,7 +254,7 @@ export class BeaconWorker {
       this.#hold(beacon);
       const lane = this.#lane(beacon.job.host, beacon.job.vendor);
       if (beacon.job.due > Date.now()) lane.delayed.push(beacon);
-      else lane.ready.push(beacon);
+      else lane.pushReady(beacon);
       touched.add(lane);
     }
     for (const lane of touched) this.#pump(lane);
@@ -642,7 +653,7 @@ export class BeaconWorker {
     for (const lane of this.#lanes.values()) {
       let moved = false;
       for (let top = lane.delayed.peek(); top !== undefined && top.job.due <= now; top = lane.delayed.peek()) {
-        lane.ready.push(lane.delayed.pop()!);
+        lane.pushReady(lane.delayed.pop()!);
         moved = true;
       }
       if (moved) this.#pump(lane);
@@ -664,12 +675,16 @@ export class BeaconWorker {
 
   /** Gives up beacons that waited past their deadline (vendor paused, circuit open, TPS backlog). */
   #sweep(now: number): void {
+    const expiresBefore = now + this.#c.timeoutMs - this.#c.deadlineMs;
     for (const lane of this.#lanes.values()) {
+      if (lane.vendor.known) this.#o.metrics.pixelQueueDepth.set({ vendor: lane.vendor.name }, this.#depth.get(lane.vendor.name) ?? 0);
+      if (lane.oldestFirstAt >= expiresBefore) continue;
       const keep: QueuedBeacon[] = [];
       let expired = 0;
+      let oldest = Number.POSITIVE_INFINITY;
       for (let i = lane.head; i < lane.ready.length; i++) {
         const beacon = lane.ready[i]!;
-        if (now + this.#c.timeoutMs > beacon.job.firstAt + this.#c.deadlineMs) {
+        if (beacon.job.firstAt < expiresBefore) {
           expired++;
           this.#finish({
             beacon,
@@ -679,13 +694,16 @@ export class BeaconWorker {
             status: null,
             latencyMs: 0,
           });
-        } else keep.push(beacon);
+        } else {
+          keep.push(beacon);
+          if (beacon.job.firstAt < oldest) oldest = beacon.job.firstAt;
+        }
       }
       if (expired > 0) {
         lane.ready = keep;
         lane.head = 0;
       }
-      if (lane.vendor.known) this.#o.metrics.pixelQueueDepth.set({ vendor: lane.vendor.name }, this.#depth.get(lane.vendor.name) ?? 0);
+      lane.oldestFirstAt = oldest;
     }
   }
 

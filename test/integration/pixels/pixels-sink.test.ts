@@ -7,7 +7,8 @@
  * Covered: macros and the server-side headers; a consent matrix (TCF, GPP, no
  * consent, GDPR not applying, limit-ad-tracking, a vendor with no GVL id); retries
  * until success, with Retry-After; a 4xx not retried; giving up to the dead-letter
- * topic and `dlq replay` re-firing only the failed beacon; no double fire after a
+ * topic and `dlq replay` re-firing only the failed beacon; giving up on beacons that
+ * waited past their deadline behind a paused vendor; no double fire after a
  * crash before commit; the circuit breaker; the SSRF guard and redirects; pause and
  * resume, a slow vendor not holding the partition, and no raw IP or user agent in the
  * queued state; a takeover of what a stopped member left queued, in the current queue
@@ -246,6 +247,27 @@ for (const set of backendSets()) {
       await sleep(1000);
       assert.equal(dv.hitsOn(`/${id}/down`).length, failedHits + 1, 'fired once more');
       assert.equal(ias.hitsOn(`/${id}/up`).length, 1, 'the delivered beacon of the same event is not fired again');
+      await stop(m);
+    });
+
+    it('dead-letters beacons that waited past their deadline behind a paused vendor, and never fires them', async () => {
+      const id = tag('expire');
+      const { token } = await adFor(t, { impressionUris: [dv.url(`/${id}/imp`)] });
+      const m = await member({ deadlineMs: 1500, timeoutMs: 200 });
+      await m.pixels!.pause('dv');
+      try {
+        const sessions = Array.from({ length: 3 }, () => `s-${randomUUID()}`);
+        const events = sessions.map((s) => playEvent(token, s, `${s}-1`, 'impression'));
+        await sendEvents(t, events);
+        const found = await rows(events.map((e) => e['eventId'] as string), 3, 30_000);
+        assert.deepEqual(found.map((r) => [r.vendor, r.outcome, r.reason, r.attempts]), Array(3).fill(['dv', 'failed', 'SINK_PIXEL_DEADLINE_EXCEEDED', 0]));
+        const [letter] = await letters(events[0]!['eventId'] as string);
+        assert.deepEqual([letter!.code, letter!.vendor, letter!.attempts], ['SINK_PIXEL_DEADLINE_EXCEEDED', 'dv', 0]);
+      } finally {
+        await m.pixels!.resume('dv');
+      }
+      await sleep(1000);
+      assert.equal(dv.hitsOn(`/${id}/`).length, 0, 'given up: not fired after the resume');
       await stop(m);
     });
 
