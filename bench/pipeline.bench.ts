@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../test/helpers/services.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { openBackends } from '../src/core/backends.ts';
 import type { EngineContext } from '../src/core/engine.ts';
@@ -36,19 +36,6 @@ import { OperatorAudit } from '../src/http/operator-audit.ts';
 const JOURNEY: readonly EventType[] = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete'];
 export const JWKS = JSON.stringify({ keys: [generateJwk('b1')] });
 const HASH_KEYS = JSON.stringify([{ kid: 'h1', secret: Buffer.alloc(32, 9).toString('base64url'), createdAt: '2026-01-01' }]);
-
-async function deleteByPrefix(url: string, prefix: string): Promise<number> {
-  const redis = new Redis(url);
-  let removed = 0;
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return removed;
-}
 
 function flag(args: readonly string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -226,7 +213,7 @@ export default async function pipelineBench(args: readonly string[]): Promise<Fi
     } finally {
       // Dedupe ids would stay 48 h and session state 24 h: a shared Redis would grow by
       // 120,000 keys a run.
-      const removed = await deleteByPrefix(realEnv.QUARTILE_REDIS_URL, realEnv.QUARTILE_REDIS_KEY_PREFIX);
+      const removed = await deleteRedisPrefix(realEnv.QUARTILE_REDIS_URL, realEnv.QUARTILE_REDIS_KEY_PREFIX);
       say(`removed the run's ${removed} Redis keys`);
     }
   } else {

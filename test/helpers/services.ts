@@ -41,3 +41,22 @@ export function service(name: ServiceName): ServiceAvailability {
   }
   return { url: undefined, skip: `${variable} is not set (run \`eval "$(ci/services up)"\` to include this suite)` };
 }
+
+/**
+ * Deletes every Redis key under `prefix` (SCAN + UNLINK) and returns how many. Runs
+ * that give themselves a key prefix clean up with it: the CI Redis keeps an AOF, so
+ * what a run leaves stays across restarts and piles up on a development machine.
+ */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url);
+  let removed = 0;
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) removed += await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
+}
