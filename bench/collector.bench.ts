@@ -53,7 +53,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
-import { Kafka, logLevel } from 'kafkajs';
+import { deleteKafkaPrefix } from '../test/helpers/services.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { COMPONENT_FACTORIES } from '../src/core/components.ts';
 import { startEngine, type Engine } from '../src/core/engine.ts';
@@ -354,16 +354,11 @@ async function measure(name: 'embedded' | 'kafka', env: Record<string, string>, 
 
 /** Deletes the topics the bench created under its prefix (the embedded log goes away with the process). */
 async function deleteBenchTopics(brokers: string, prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'quartile-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
   try {
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-    say(`kafka: deleted the bench's ${topics.length} topics (${prefix}*)`);
+    const deleted = await deleteKafkaPrefix(brokers, prefix);
+    say(`kafka: deleted the bench's ${deleted} topics (${prefix}*)`);
   } catch (error) {
     say(`kafka: could not delete the bench's topics ${prefix}* (${error instanceof Error ? error.message : String(error)}); delete them by hand`);
-  } finally {
-    await admin.disconnect().catch(() => {});
   }
 }
 

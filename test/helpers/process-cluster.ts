@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { generateJwk } from '../../src/ads/tokens/keyring.ts';
 import { simulationEngineConfig } from '../../src/simulate/world.ts';
 import { cleanEnv, freePort, startEngineProcess, startWarehouseServer, type EngineProcess } from './engine-process.ts';
-import { deleteRedisPrefix, service } from './services.ts';
+import { deleteKafkaPrefix, deleteRedisPrefix, service } from './services.ts';
 import { uniqueName, waitFor } from './wait.ts';
 
 const CI_SERVICES = fileURLToPath(new URL('../../ci/services', import.meta.url));
@@ -117,13 +117,14 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
   const clean = cleanEnv();
   const warehousePort = await freePort();
   const redisPrefix = `${uniqueName('chaos')}:`;
+  const topicPrefix = `${uniqueName('chaos')}.`;
   const env: Record<string, string> = {
     ...clean,
     QUARTILE_CONFIG: configFile,
     QUARTILE_KAFKA_BROKERS: service('kafka').url!,
     QUARTILE_SCHEMA_REGISTRY_URL: service('schemaRegistry').url!,
     QUARTILE_REDIS_URL: service('redis').url!,
-    QUARTILE_KAFKA_TOPIC_PREFIX: `${uniqueName('chaos')}.`,
+    QUARTILE_KAFKA_TOPIC_PREFIX: topicPrefix,
     QUARTILE_REDIS_KEY_PREFIX: redisPrefix,
     QUARTILE_CLICKHOUSE_URL: `http://127.0.0.1:${warehousePort}`,
     QUARTILE_CLICKHOUSE_DATABASE: uniqueName('chaos').replace(/-/g, '_'),
@@ -188,7 +189,9 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
         for (const p of [collector, adsManager, ...pipelines]) if (p.alive()) await p.kill('SIGTERM').catch(() => {});
         if (warehouse.alive()) await warehouse.kill('SIGTERM');
         rmSync(dir, { recursive: true, force: true });
+        // What the run wrote under its prefixes goes too: the services outlive it.
         await deleteRedisPrefix(service('redis').url!, redisPrefix).catch(() => 0);
+        await deleteKafkaPrefix(service('kafka').url!, topicPrefix).catch(() => 0);
       },
     };
   } catch (error) {

@@ -60,3 +60,17 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<nu
   }
   return removed;
 }
+
+/** Deletes every Kafka topic whose name starts with `prefix` and returns how many. */
+export async function deleteKafkaPrefix(brokers: string, prefix: string): Promise<number> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: 'quartile-cleanup', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    return topics.length;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
