@@ -2,6 +2,7 @@
  * One Warehouse implementation over @clickhouse/client, whatever the connection
  * underneath: HTTP to a ClickHouse server, or a chDB in-process connection.
  */
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { QuartileError, messageOf } from '../core/errors.ts';
 import type { InsertOptions, Warehouse } from './warehouse.ts';
@@ -67,6 +68,23 @@ export class ClickHouseWarehouse implements Warehouse {
         table: `${this.database}.${assertIdentifier(table)}`,
         values: rows as Array<Record<string, unknown>>,
         format: 'JSONEachRow',
+        ...(options.deduplicationToken === undefined
+          ? {}
+          : { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } }),
+      });
+    } catch (cause) {
+      throw this.#fail(`insert into ${table}`, cause);
+    }
+  }
+
+  async insertTabSeparated(table: string, columns: readonly string[], lines: string, options: InsertOptions = {}): Promise<void> {
+    if (lines.length === 0) return;
+    try {
+      await this.#client.insert({
+        table: `${this.database}.${assertIdentifier(table)}`,
+        values: Readable.from([lines], { objectMode: false }),
+        format: 'TabSeparated',
+        columns: columns.map(assertIdentifier) as [string, ...string[]],
         ...(options.deduplicationToken === undefined
           ? {}
           : { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } }),

@@ -42,6 +42,10 @@ export class LazyWarehouse implements Warehouse {
     return (await this.#get()).insert(table, rows, options);
   }
 
+  async insertTabSeparated(table: string, columns: readonly string[], lines: string, options?: InsertOptions): Promise<void> {
+    return (await this.#get()).insertTabSeparated(table, columns, lines, options);
+  }
+
   async ping(): Promise<void> {
     return (await this.#get()).ping();
   }

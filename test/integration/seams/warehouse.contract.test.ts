@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { openWarehouse } from '../../../src/warehouse/open-warehouse.ts';
+import { tsvLine } from '../../../src/warehouse/tsv.ts';
 import type { Warehouse } from '../../../src/warehouse/warehouse.ts';
 import { isQuartileError } from '../../../src/core/errors.ts';
 import { service } from '../../helpers/services.ts';
@@ -88,6 +89,18 @@ for (const backend of backends) {
       assert.deepEqual(rows, [
         { id: '1', name: 'one', n: '9007199254740993' },
         { id: '18446744073709551615', name: null, n: '-9223372036854775808' },
+      ]);
+    });
+
+    it('inserts TabSeparated lines as written, with every escape read back', async () => {
+      await warehouse.command(`CREATE TABLE ${database}.t_tsv (id UInt32, s String, n UInt16) ENGINE = MergeTree ORDER BY id`);
+      const awkward = "tab\there, line\nfeed, back\\slash, cr\r, nul\0, quote' and ümlaut";
+      const lines = [tsvLine({ id: 1, s: awkward, n: 200 }, ['id', 's', 'n']), tsvLine({ n: 0, s: '', id: 2 }, ['id', 's', 'n'])].join('');
+      await warehouse.insertTabSeparated('t_tsv', ['id', 's', 'n'], lines);
+      const rows = await warehouse.query<{ id: number; s: string; n: number }>(`SELECT id, s, n FROM ${database}.t_tsv ORDER BY id`);
+      assert.deepEqual(rows.map((r) => [Number(r.id), r.s, Number(r.n)]), [
+        [1, awkward, 200],
+        [2, '', 0],
       ]);
     });
 
