@@ -8,10 +8,11 @@
  * It selects each event's beacons (select-beacons.ts), gates them on consent
  * (consent.ts), and records the work durably in the state seam (ledger.ts): the
  * batch's event contexts, sealed together, each beacon's job in its vendor domain's
- * queue, and the ledger entries, last. Only then does it answer `delivered`, so the runtime commits an
- * offset only once its beacons are recorded. A background worker (worker.ts) fires
- * them, with retries, per-domain limits and circuit breakers, and records each final
- * outcome in `beacon_deliveries`; failed beacons go to the dead-letter topic.
+ * queue, and the ledger entries, last. Only then does it answer `delivered`, so the
+ * runtime commits an offset only once its beacons are recorded. A background worker
+ * (worker.ts) fires them, with retries, per-domain limits and circuit breakers, and
+ * records each final outcome in `beacon_deliveries`; failed beacons go to the
+ * dead-letter topic.
  *
  * When more beacons are held than `pixels.maxPending` (a vendor paused or down for a
  * long time, ClickHouse down), `write()` answers `retry`: the partition waits rather

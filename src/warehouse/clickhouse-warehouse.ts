@@ -24,6 +24,11 @@ function isConnectionError(error: unknown): boolean {
   ) || /timeout|socket hang up|ECONNREFUSED/i.test(messageOf(error));
 }
 
+/** The client settings of an insert: its deduplication token, when it has one. */
+function insertSettings(options: InsertOptions): { clickhouse_settings?: { insert_deduplication_token: string } } {
+  return options.deduplicationToken === undefined ? {} : { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } };
+}
+
 export class ClickHouseWarehouse implements Warehouse {
   readonly kind: 'clickhouse' | 'chdb';
   readonly database: string;
@@ -68,9 +73,7 @@ export class ClickHouseWarehouse implements Warehouse {
         table: `${this.database}.${assertIdentifier(table)}`,
         values: rows as Array<Record<string, unknown>>,
         format: 'JSONEachRow',
-        ...(options.deduplicationToken === undefined
-          ? {}
-          : { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } }),
+        ...insertSettings(options),
       });
     } catch (cause) {
       throw this.#fail(`insert into ${table}`, cause);
@@ -85,9 +88,7 @@ export class ClickHouseWarehouse implements Warehouse {
         values: Readable.from([lines], { objectMode: false }),
         format: 'TabSeparated',
         columns: columns.map(assertIdentifier) as [string, ...string[]],
-        ...(options.deduplicationToken === undefined
-          ? {}
-          : { clickhouse_settings: { insert_deduplication_token: options.deduplicationToken } }),
+        ...insertSettings(options),
       });
     } catch (cause) {
       throw this.#fail(`insert into ${table}`, cause);
