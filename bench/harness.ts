@@ -100,27 +100,33 @@ export function say(line: string): void {
 export { percentile };
 
 /**
- * A CPU profile of one measured window, for finding where a benchmark's time goes
- * without its set-up: when `QUARTILE_BENCH_PROFILE_DIR` is set, profiling starts now
- * and the returned function writes `<dir>/<label>.cpuprofile` (open it in Chrome's
- * DevTools). Otherwise both are no-ops.
+ * A profile of one measured window, for finding where a benchmark's time goes without
+ * its set-up: when `QUARTILE_BENCH_PROFILE_DIR` is set, profiling starts now and the
+ * returned function writes `<dir>/<label>.cpuprofile` (open it in Chrome's DevTools).
+ * With `QUARTILE_BENCH_PROFILE_KIND=heap` it samples allocations instead and writes
+ * `<label>.heapprofile`: where the garbage collector's work comes from. Otherwise both
+ * are no-ops.
  */
 export async function profileWindow(label: string): Promise<() => Promise<void>> {
   const dir = process.env['QUARTILE_BENCH_PROFILE_DIR'];
   if (dir === undefined || dir === '') return async () => {};
+  const heap = process.env['QUARTILE_BENCH_PROFILE_KIND'] === 'heap';
   const { Session } = await import('node:inspector');
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
+  if (heap) await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  else {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   return async () => {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    const { profile } = (await post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop')) as { profile: unknown };
     session.disconnect();
     mkdirSync(dir, { recursive: true });
-    const file = `${dir}/${label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`;
+    const file = `${dir}/${label.replace(/[^a-z0-9]+/gi, '-')}.${heap ? 'heapprofile' : 'cpuprofile'}`;
     writeFileSync(file, JSON.stringify(profile));
     say(`  profile: ${file}`);
   };

@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- sinks [--impressions N] [--rounds N] [--batch N] [--pin]`: the two
- * sinks of issue 7, on the embedded backends (memory state, embedded log, chDB).
+ * `npm run bench -- sinks [--impressions N] [--runs N] [--rounds N] [--batch N] [--pin]
+ * [--only beacons|clickhouse]`: the two sinks of issue 7, on the embedded backends
+ * (memory state, embedded log, chDB).
  *
  * `--pin` pins this process (all its threads: GC helpers and chDB included) to CPU 0
  * and the vendor servers to CPU 1 with taskset, so "one core" is literal. Unpinned,
@@ -120,10 +121,10 @@ interface BeaconRun {
 }
 
 /** One beacon run: `impressions` × 3 beacons through write() until all are delivered. */
-async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: number, batch: number, run: number): Promise<BeaconRun> {
+async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: number, batch: number, run: number, label = `run ${run}`): Promise<BeaconRun> {
   const sink = new PixelsSink(ctx);
   const outputs = Array.from({ length: impressions }, (_, i) => output(enriched(i, run * 1_000_000 + i), metadata, ['pixels']));
-  const stopProfile = await profileWindow(`sinks-beacons-run-${run + 1}`);
+  const stopProfile = await profileWindow(`sinks-beacons-${label}`);
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let i = 0; i < outputs.length; i += batch) {
@@ -144,15 +145,112 @@ async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: 
   const count = delivered.values.filter((v) => v.labels['outcome'] === 'delivered').reduce((n, v) => n + v.value, 0);
   const rate = (impressions * 3) / seconds;
   const perCpuSecond = (impressions * 3) / cpuSeconds;
-  say(`  run ${run + 1}: ${impressions * 3} beacons in ${seconds.toFixed(2)} s = ${Math.round(rate)} beacons/s; ${cpuSeconds.toFixed(2)} CPU s = ${Math.round(perCpuSecond)} beacons per CPU second (delivered so far: ${count})`);
+  say(`  ${label}: ${impressions * 3} beacons in ${seconds.toFixed(2)} s = ${Math.round(rate)} beacons/s; ${cpuSeconds.toFixed(2)} CPU s = ${Math.round(perCpuSecond)} beacons per CPU second (delivered so far: ${count})`);
   return { rate, perCpuSecond };
+}
+
+/** How the beacon runs are set up. */
+interface BeaconSetup {
+  readonly impressions: number;
+  readonly batch: number;
+  readonly runs: number;
+  readonly pin: boolean;
+  readonly hosts: readonly string[];
+  readonly ports: readonly number[];
+}
+
+/**
+ * The sink against the HTTP floor, interleaved. Each side gets one warm-up run first
+ * (connections, JIT, the first chDB parts), not counted: the median of the rest is.
+ */
+async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: BeaconSetup): Promise<Figures> {
+  const { impressions, batch, pin, hosts, ports } = setup;
+  say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in a child process${pin ? '; this process pinned to CPU 0, the vendors to CPU 1' : ''}`);
+  const runs: BeaconRun[] = [];
+  const floors: number[] = [];
+  const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true });
+  const floorRun = async (): Promise<number> => {
+    const n = impressions * 3;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 64 * 3 }, async () => {
+      while (next < n) {
+        const i = next++;
+        await dispatcher.fire(`http://${hosts[i % 3]}:${ports[i % 3]}/imp?cb=${i}`, { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } });
+      }
+    }));
+    const rate = n / ((performance.now() - t0) / 1000);
+    say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
+    return rate;
+  };
+  await floorRun(); // warm-up
+  await beaconRun(ctx, metadata, impressions, batch, 0, 'warm-up');
+  for (let run = 1; run <= setup.runs; run++) {
+    floors.push(await floorRun());
+    runs.push(await beaconRun(ctx, metadata, impressions, batch, run));
+  }
+  const beaconsPerSec = median(runs.map((r) => r.rate));
+  const beaconsPerCpuSec = median(runs.map((r) => r.perCpuSecond));
+  const httpFloorPerSec = median(floors);
+  return {
+    beaconsPerSec: Math.round(beaconsPerSec),
+    beaconRuns: runs.map((r) => Math.round(r.rate)).join(' '),
+    beaconsPerCpuSec: Math.round(beaconsPerCpuSec),
+    beaconCpuRuns: runs.map((r) => Math.round(r.perCpuSecond)).join(' '),
+    httpFloorPerSec: Math.round(httpFloorPerSec),
+    beaconsVsHttpFloor: round(beaconsPerSec / httpFloorPerSec, 3),
+  };
+}
+
+/** The ClickHouse sink against the raw insert of the same rows, interleaved batch by batch. */
+async function clickhouseFigures(ctx: EngineContext, metadata: AdMetadata, rounds: number): Promise<Figures> {
+  const warehouse = ctx.backends.warehouse;
+  const sink = new ClickHouseSink(warehouse);
+  const chBatch = 1000;
+  let offset = 10_000_000;
+  const next = (): PipelineOutput[] => Array.from({ length: chBatch }, (_, i) => output(enriched(i, offset++), metadata, ['warehouse', 'billing']));
+  const sinkTimes: number[] = [];
+  const floorTimes: number[] = [];
+  for (let r = 0; r < rounds + 1; r++) {
+    const forSink = next();
+    const forFloor = next().map((o) => (o.kind === 'event' ? o.event.enriched! : null)).filter((e): e is EnrichedAdEvent => e !== null);
+    const events = forFloor.map(adEventRow);
+    const billing = forFloor.map(billableRow);
+    const order = r % 2 === 0 ? ['sink', 'floor'] : ['floor', 'sink'];
+    for (const who of order) {
+      const t0 = performance.now();
+      if (who === 'sink') {
+        const outcome = await sink.write(forSink);
+        if (outcome.status !== 'delivered') throw new Error(`ClickHouse sink: ${JSON.stringify(outcome)}`);
+      } else {
+        await warehouse.insert('ad_events', events);
+        await warehouse.insert('billable_impressions', billing);
+      }
+      const ms = performance.now() - t0;
+      if (r > 0) (who === 'sink' ? sinkTimes : floorTimes).push(ms); // round 0 warms up
+    }
+  }
+  const rowsPerCall = chBatch * 2;
+  const sinkRowsPerSec = (rowsPerCall * 1000) / median(sinkTimes);
+  const floorRowsPerSec = (rowsPerCall * 1000) / median(floorTimes);
+  const clickhouseVsFloor = floorRowsPerSec / sinkRowsPerSec;
+  say(`clickhouse: sink ${Math.round(sinkRowsPerSec)} rows/s, raw insert floor ${Math.round(floorRowsPerSec)} rows/s (median of ${rounds} interleaved batches of ${rowsPerCall} rows) → ${clickhouseVsFloor.toFixed(2)}×`);
+  return {
+    clickhouseSinkRowsPerSec: Math.round(sinkRowsPerSec),
+    clickhouseFloorRowsPerSec: Math.round(floorRowsPerSec),
+    clickhouseVsFloor: round(clickhouseVsFloor, 3),
+  };
 }
 
 export default async function sinks(args: readonly string[]): Promise<Figures> {
   const impressions = flag(args, '--impressions', 10_000);
   const rounds = flag(args, '--rounds', 8);
   const batch = flag(args, '--batch', 500);
+  const beaconRuns = flag(args, '--runs', 3);
   const pin = args.includes('--pin');
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'beacons' && only !== 'clickhouse') throw new Error(`--only takes beacons or clickhouse, not ${only}`);
   // Before the vendor servers start, so their process does not inherit CPU 0.
   if (pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const dataDir = mkdtempSync(join(tmpdir(), 'quartile-bench-sinks-'));
@@ -172,78 +270,13 @@ export default async function sinks(args: readonly string[]): Promise<Figures> {
       impressionUris: hosts.map((h, i) => `http://${h}:${vendors.ports[i]}/imp?ifa=[IFA]&ua=[DEVICEUA]&cb=[CACHEBUSTING]&ts=[TIMESTAMP]&ss=[SERVERSIDE]&gdpr=[GDPRCONSENT]`),
       vendors: hosts,
     });
-    say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in a child process${pin ? '; this process pinned to CPU 0, the vendors to CPU 1' : ''}`);
-    const runs: BeaconRun[] = [];
-    const floors: number[] = [];
-    const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true });
-    const floorRun = async (): Promise<number> => {
-      const n = impressions * 3;
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: 64 * 3 }, async () => {
-        while (next < n) {
-          const i = next++;
-          await dispatcher.fire(`http://${hosts[i % 3]}:${vendors.ports[i % 3]}/imp?cb=${i}`, { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } });
-        }
-      }));
-      const rate = n / ((performance.now() - t0) / 1000);
-      say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
-      return rate;
-    };
-    await floorRun(); // warm-up: connections, JIT
-    for (let run = 0; run < 3; run++) {
-      floors.push(await floorRun());
-      runs.push(await beaconRun(ctx, metadata, impressions, batch, run));
-    }
-    const beaconsPerSec = median(runs.map((r) => r.rate));
-    const beaconsPerCpuSec = median(runs.map((r) => r.perCpuSecond));
-    const httpFloorPerSec = median(floors);
+    const beacons = only === 'clickhouse' ? {} : await beaconFigures(ctx, metadata, { impressions, batch, runs: beaconRuns, pin, hosts, ports: vendors.ports });
     const hits = await vendors.stop();
-    say(`  vendor servers counted ${hits} hits (expected ${impressions * 3 * 7})`);
-
-    // ClickHouse: the sink against the raw insert of the same rows, interleaved.
-    const warehouse = ctx.backends.warehouse;
-    const sink = new ClickHouseSink(warehouse);
-    const chBatch = 1000;
-    let offset = 10_000_000;
-    const next = (): PipelineOutput[] => Array.from({ length: chBatch }, (_, i) => output(enriched(i, offset++), metadata, ['warehouse', 'billing']));
-    const sinkTimes: number[] = [];
-    const floorTimes: number[] = [];
-    for (let r = 0; r < rounds + 1; r++) {
-      const forSink = next();
-      const forFloor = next().map((o) => (o.kind === 'event' ? o.event.enriched! : null)).filter((e): e is EnrichedAdEvent => e !== null);
-      const events = forFloor.map(adEventRow);
-      const billing = forFloor.map(billableRow);
-      const order = r % 2 === 0 ? ['sink', 'floor'] : ['floor', 'sink'];
-      for (const who of order) {
-        const t0 = performance.now();
-        if (who === 'sink') {
-          const outcome = await sink.write(forSink);
-          if (outcome.status !== 'delivered') throw new Error(`ClickHouse sink: ${JSON.stringify(outcome)}`);
-        } else {
-          await warehouse.insert('ad_events', events);
-          await warehouse.insert('billable_impressions', billing);
-        }
-        const ms = performance.now() - t0;
-        if (r > 0) (who === 'sink' ? sinkTimes : floorTimes).push(ms); // round 0 warms up
-      }
-    }
-    const rowsPerCall = chBatch * 2;
-    const sinkRowsPerSec = (rowsPerCall * 1000) / median(sinkTimes);
-    const floorRowsPerSec = (rowsPerCall * 1000) / median(floorTimes);
-    const clickhouseVsFloor = floorRowsPerSec / sinkRowsPerSec;
-    say(`clickhouse: sink ${Math.round(sinkRowsPerSec)} rows/s, raw insert floor ${Math.round(floorRowsPerSec)} rows/s (median of ${rounds} interleaved batches of ${rowsPerCall} rows) → ${clickhouseVsFloor.toFixed(2)}×`);
-    return {
-      beaconsPerSec: Math.round(beaconsPerSec),
-      beaconRuns: runs.map((r) => Math.round(r.rate)).join(' '),
-      beaconsPerCpuSec: Math.round(beaconsPerCpuSec),
-      httpFloorPerSec: Math.round(httpFloorPerSec),
-      beaconsVsHttpFloor: round(beaconsPerSec / httpFloorPerSec, 3),
-      clickhouseSinkRowsPerSec: Math.round(sinkRowsPerSec),
-      clickhouseFloorRowsPerSec: Math.round(floorRowsPerSec),
-      clickhouseVsFloor: round(clickhouseVsFloor, 3),
-      pinned: pin,
-    };
+    const fired = only === 'clickhouse' ? 0 : impressions * 3 * (2 * beaconRuns + 2);
+    say(`  vendor servers counted ${hits} hits (expected ${fired})`);
+    if (hits !== fired) throw new Error(`The vendor servers counted ${hits} hits, not ${fired}: a beacon was lost or fired twice.`);
+    const clickhouse = only === 'beacons' ? {} : await clickhouseFigures(ctx, metadata, rounds);
+    return { ...beacons, ...clickhouse, pinned: pin };
   } finally {
     await ctx.backends.close();
     rmSync(dataDir, { recursive: true, force: true });
