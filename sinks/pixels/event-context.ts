@@ -45,6 +45,14 @@ export interface EventContext {
   readonly originalValue: string;
 }
 
+/**
+ * Sets a macro unless its value is absent. A module function rather than a closure per
+ * event: under tsx (esbuild keepNames) each named closure created costs ~0.4 µs.
+ */
+function putMacro(macros: Record<string, StoredMacro>, name: string, value: StoredMacro | undefined): void {
+  if (value !== undefined && value !== null && value !== '') macros[name] = value;
+}
+
 /** The context of a pipeline event (after hash, so `inFlight` is set). */
 export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serverUserAgent: string): EventContext {
   const e = event.enriched!;
@@ -56,22 +64,19 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serve
     ADTYPE: 'video',
     LIMITADTRACKING: c.limitAdTracking,
   };
-  const put = (name: string, value: StoredMacro | undefined): void => {
-    // Absent values are left out: the expander writes -1 for an unknown IAB macro.
-    if (value !== undefined && value !== null && value !== '') macros[name] = value;
-  };
-  put('ADPLAYHEAD', e.adPlayheadMs ?? undefined);
-  put('ASSETURI', metadata.mediaUri ?? undefined);
-  put('ERRORCODE', e.errorCode ?? undefined);
-  put('ADSERVINGID', metadata.adServingId ?? undefined);
-  put('PODSEQUENCE', e.podSequence > 0 ? e.podSequence : undefined);
-  put('APPBUNDLE', e.appName);
-  put('GDPRCONSENT', c.tcf ?? undefined);
-  put('GPPSTRING', c.gpp ?? undefined);
-  put('GPPSECTIONID', c.gppSid.length > 0 ? c.gppSid : undefined);
-  put('REGULATIONS', ConsentGate.gdprApplies(c) ? ['gdpr'] : undefined);
-  put('DEVICEUA', inFlight?.userAgent ?? undefined);
-  put('DEVICEIP', inFlight?.ip ?? undefined);
+  // Absent values are left out: the expander writes -1 for an unknown IAB macro.
+  putMacro(macros, 'ADPLAYHEAD', e.adPlayheadMs ?? undefined);
+  putMacro(macros, 'ASSETURI', metadata.mediaUri ?? undefined);
+  putMacro(macros, 'ERRORCODE', e.errorCode ?? undefined);
+  putMacro(macros, 'ADSERVINGID', metadata.adServingId ?? undefined);
+  putMacro(macros, 'PODSEQUENCE', e.podSequence > 0 ? e.podSequence : undefined);
+  putMacro(macros, 'APPBUNDLE', e.appName);
+  putMacro(macros, 'GDPRCONSENT', c.tcf ?? undefined);
+  putMacro(macros, 'GPPSTRING', c.gpp ?? undefined);
+  putMacro(macros, 'GPPSECTIONID', c.gppSid.length > 0 ? c.gppSid : undefined);
+  putMacro(macros, 'REGULATIONS', ConsentGate.gdprApplies(c) ? ['gdpr'] : undefined);
+  putMacro(macros, 'DEVICEUA', inFlight?.userAgent ?? undefined);
+  putMacro(macros, 'DEVICEIP', inFlight?.ip ?? undefined);
   const record = event.source.record;
   return {
     eventId: e.eventId,

@@ -61,6 +61,15 @@ export function hostOf(uri: string): string | null {
 const SPECIAL = new Set(['impression', 'click', 'error', 'progress', 'viewableImpression', 'notViewable', 'viewUndetermined', 'heartbeat', 'adBreakStart', 'adBreakEnd']);
 const REASON_NOT_SUPPORTED: MacroValues = { REASON: 2 };
 
+/**
+ * Adds one list's URIs to `out`. A module function, not a closure in #candidates: the
+ * engine runs under tsx, whose esbuild settings keep names, so every named closure
+ * costs an Object.defineProperty each time it is created (~0.4 µs, against ~2 ns).
+ */
+function addCandidates(out: Candidate[], list: string, uris: readonly string[], macros?: MacroValues): void {
+  for (const uri of uris) out.push(macros === undefined ? { list, uri } : { list, uri, macros });
+}
+
 /** Beacons of `metadata` for one event (cached per ad and event type; progress filtered per event). */
 export class BeaconSelector {
   readonly #verificationNotExecuted: boolean;
@@ -85,37 +94,34 @@ export class BeaconSelector {
 
   #candidates(eventType: string, m: AdMetadata): Candidate[] {
     const out: Candidate[] = [];
-    const add = (list: string, uris: readonly string[], macros?: MacroValues): void => {
-      for (const uri of uris) out.push(macros === undefined ? { list, uri } : { list, uri, macros });
-    };
     switch (eventType) {
       case 'impression':
-        add('impression', m.impressionUris);
+        addCandidates(out, 'impression', m.impressionUris);
         if (this.#verificationNotExecuted) {
-          m.verifications.forEach((v, i) => add(`verification:${i}:verificationNotExecuted`, v.tracking['verificationNotExecuted'] ?? [], REASON_NOT_SUPPORTED));
+          m.verifications.forEach((v, i) => addCandidates(out, `verification:${i}:verificationNotExecuted`, v.tracking['verificationNotExecuted'] ?? [], REASON_NOT_SUPPORTED));
         }
         break;
       case 'click':
-        add('click', m.clickTrackingUris);
+        addCandidates(out, 'click', m.clickTrackingUris);
         break;
       case 'error':
-        add('error', m.errorUris);
+        addCandidates(out, 'error', m.errorUris);
         break;
       case 'viewableImpression':
-        add('viewable', m.viewable.viewable);
+        addCandidates(out, 'viewable', m.viewable.viewable);
         break;
       case 'notViewable':
-        add('notViewable', m.viewable.notViewable);
+        addCandidates(out, 'notViewable', m.viewable.notViewable);
         break;
       case 'viewUndetermined':
-        add('viewUndetermined', m.viewable.viewUndetermined);
+        addCandidates(out, 'viewUndetermined', m.viewable.viewUndetermined);
         break;
       default:
         if (!SPECIAL.has(eventType)) {
-          add(`tracking:${eventType}`, (m.tracking[eventType] ?? []).map((t) => t.uri));
+          addCandidates(out, `tracking:${eventType}`, (m.tracking[eventType] ?? []).map((t) => t.uri));
         }
     }
-    m.verifications.forEach((v, i) => add(`verification:${i}:${eventType}`, v.tracking[eventType] ?? []));
+    m.verifications.forEach((v, i) => addCandidates(out, `verification:${i}:${eventType}`, v.tracking[eventType] ?? []));
     return out;
   }
 

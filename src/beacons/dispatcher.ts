@@ -97,6 +97,14 @@ export function serverSideHeaders(device: BeaconDevice | undefined, userAgent: s
   return headers;
 }
 
+/**
+ * Milliseconds since `started`, to 0.01 ms. A module function rather than a closure per
+ * beacon: under tsx (esbuild keepNames) each named closure created costs ~0.4 µs.
+ */
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
 /** Fires beacons with one set of options. Stateless: share one per process. */
 export class BeaconDispatcher {
   readonly #timeoutMs: number;
@@ -128,7 +136,6 @@ export class BeaconDispatcher {
   /** GETs `url` (macros already expanded) on behalf of `device`. Never throws. */
   async fire(url: string, options: { readonly device?: BeaconDevice } = {}): Promise<BeaconOutcome> {
     const started = performance.now();
-    const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
     try {
       const response = await statusGet(url, {
         timeoutMs: this.#timeoutMs,
@@ -138,20 +145,20 @@ export class BeaconDispatcher {
         headers: this.#headersFor(options.device),
       });
       const status = response.status;
-      if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: latency(), reason: null, retryAfterMs: null };
+      if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: elapsedMs(started), reason: null, retryAfterMs: null };
       const retriable = status >= 500 || status === 408 || status === 429;
       return {
         outcome: retriable ? 'retry' : 'reject',
         url,
         status,
-        latencyMs: latency(),
+        latencyMs: elapsedMs(started),
         reason: 'NET_HTTP_STATUS',
         retryAfterMs: retriable ? retryAfterMs(response.retryAfter) : null,
       };
     } catch (error) {
       const reason: ReasonCode = isQuartileError(error) ? error.code : 'NET_UNREACHABLE';
       const retriable = RETRIABLE_NET.has(reason) || (isQuartileError(error) && error.code === 'NET_DNS_FAILED' && error.retriable);
-      return { outcome: retriable ? 'retry' : 'reject', url, status: null, latencyMs: latency(), reason, retryAfterMs: null };
+      return { outcome: retriable ? 'retry' : 'reject', url, status: null, latencyMs: elapsedMs(started), reason, retryAfterMs: null };
     }
   }
 }
