@@ -197,6 +197,22 @@ export interface AdSession {
   readonly closeReason: CloseReason;
 }
 
+/** Vendor beacons waiting to be fired: the work the pipeline records for beacon delivery (ads.beacons), or beacons of one vendor domain waiting for their next attempt (ads.beacons.retry). The beacons and their events' device context are sealed, because the context holds raw device identifiers. (Avro quartile.beacons.BeaconBatch) */
+export interface BeaconBatch {
+  /** When this record was written. */
+  readonly queuedAt: number;
+  /** The earliest next attempt of any beacon in the record (ms since the epoch). */
+  readonly due: number;
+  /** On the retry topic: the vendor domain all its beacons go to. Null for the pipeline's work, which mixes domains. */
+  readonly host: null | string;
+  /** How many events' contexts the sealed payload holds. */
+  readonly events: number;
+  /** How many beacons the sealed payload holds. */
+  readonly beacons: number;
+  /** AES-256-GCM under pixels.queueKey, bound to the record key: the beacons, their URI templates and their events' contexts (macro values, device IP and user agent, IFA, the raw record for dead letters). */
+  readonly sealed: Buffer;
+}
+
 /** Where a record was read from. (Avro quartile.events.SourcePosition) */
 export interface SourcePosition {
   /** Source topic. */

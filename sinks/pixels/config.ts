@@ -73,6 +73,8 @@ export interface VendorIdentity {
 /** Everything the sink reads from config, resolved once. */
 export interface PixelsSinkConfig {
   readonly enabled: boolean;
+  readonly deliver: boolean;
+  readonly groupId: string;
   readonly vendors: Readonly<Record<string, PixelVendorConfig>>;
   readonly purposes: readonly number[];
   readonly allowVendorsWithoutGvlId: boolean;
@@ -89,7 +91,7 @@ export interface PixelsSinkConfig {
   readonly breakerFailures: number;
   readonly breakerCooldownMs: number;
   readonly maxPending: number;
-  readonly orphanAfterMs: number;
+  readonly maxBacklog: number;
   readonly outcomeFlushMs: number;
   readonly verificationNotExecuted: boolean;
   /** How long a beacon's ledger entry is kept: replays within it never fire twice. */
@@ -101,6 +103,8 @@ export function pixelsSinkConfig(config: QuartileConfig): PixelsSinkConfig {
   const p = config.pixels;
   return {
     enabled: p.enabled,
+    deliver: p.deliver,
+    groupId: p.groupId,
     vendors: p.vendors,
     purposes: p.purposes,
     allowVendorsWithoutGvlId: p.allowVendorsWithoutGvlId,
@@ -117,7 +121,7 @@ export function pixelsSinkConfig(config: QuartileConfig): PixelsSinkConfig {
     breakerFailures: p.breakerFailures,
     breakerCooldownMs: p.breakerCooldownMs,
     maxPending: p.maxPending,
-    orphanAfterMs: p.orphanAfterMs,
+    maxBacklog: p.maxBacklog,
     outcomeFlushMs: p.outcomeFlushMs,
     verificationNotExecuted: p.verificationNotExecuted,
     // As long as dedupe remembers the event: a later re-read is a new event anyway.

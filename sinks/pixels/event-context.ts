@@ -1,17 +1,20 @@
 /**
- * What a queued beacon needs of its event besides the URI: the macro values, the
- * device for the server-side headers, and the raw record (for the dead-letter topic,
- * from which `quartile dlq replay` re-fires it).
+ * What a queued beacon needs of its event besides the URI: the macro values and the
+ * device for the server-side headers. It is kept small (a few hundred bytes): it
+ * travels through the event log with every beacon of the event. The device's values
+ * and Quartile's own ([DEVICEUA], [DEVICEIP], [SERVERSIDE], [SERVERUA], [ADTYPE]) are
+ * not written into its macros; delivery adds them when it reads the context
+ * (`deliveryMacros`).
  *
  * Privacy: the raw IP, user agent and IFA are device identifiers that Quartile uses
- * in flight only (ARCHITECTURE.md, "Privacy by construction"), and the raw record
- * holds them too. Queued beacons must survive a crash, so this context is written to
- * the state store, but only sealed: AES-256-GCM under `pixels.queueKey` (or a key
- * generated into dataDir/keys), with the state key as associated data, and a TTL of
- * `pixels.deadlineMs`, after which no retry can use it anyway. Nothing of it is ever
- * stored in plain text. The contexts of one written batch are sealed together, in
- * one blob (one cipher set-up per batch, not per event), which is deleted as soon as
- * the last of their beacons is done.
+ * in flight only (ARCHITECTURE.md, "Privacy by construction"). Queued beacons must
+ * survive a crash, so contexts travel through the event log with their beacons
+ * (beacon-batch.ts), but only sealed: AES-256-GCM under `pixels.queueKey` (or a key
+ * generated into dataDir/keys). Nothing of them is ever stored in plain text.
+ *
+ * Earlier versions queued contexts in the state store, sealed as JSON text
+ * (ContextSealer); beacon delivery still opens those when it takes over what such a
+ * version left queued (upgrade.ts).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -39,10 +42,8 @@ export interface EventContext {
   readonly ifa: string | null;
   readonly ifaType: string | null;
   readonly limitAdTracking: boolean;
-  /** The raw record: where it was first read, its key and value (base64). */
+  /** Where the event's raw record was first read. */
   readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
-  readonly originalKey: string | null;
-  readonly originalValue: string;
 }
 
 /**
@@ -54,16 +55,11 @@ function putMacro(macros: Record<string, StoredMacro>, name: string, value: Stor
 }
 
 /** The context of a pipeline event (after hash, so `inFlight` is set). */
-export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serverUserAgent: string): EventContext {
+export function eventContextOf(event: PipelineEvent, metadata: AdMetadata): EventContext {
   const e = event.enriched!;
   const c = e.consent;
   const inFlight = event.inFlight;
-  const macros: Record<string, StoredMacro> = {
-    SERVERSIDE: 1,
-    SERVERUA: serverUserAgent,
-    ADTYPE: 'video',
-    LIMITADTRACKING: c.limitAdTracking,
-  };
+  const macros: Record<string, StoredMacro> = { LIMITADTRACKING: c.limitAdTracking };
   // Absent values are left out: the expander writes -1 for an unknown IAB macro.
   putMacro(macros, 'ADPLAYHEAD', e.adPlayheadMs ?? undefined);
   putMacro(macros, 'ASSETURI', metadata.mediaUri ?? undefined);
@@ -75,9 +71,6 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serve
   putMacro(macros, 'GPPSTRING', c.gpp ?? undefined);
   putMacro(macros, 'GPPSECTIONID', c.gppSid.length > 0 ? c.gppSid : undefined);
   putMacro(macros, 'REGULATIONS', ConsentGate.gdprApplies(c) ? ['gdpr'] : undefined);
-  putMacro(macros, 'DEVICEUA', inFlight?.userAgent ?? undefined);
-  putMacro(macros, 'DEVICEIP', inFlight?.ip ?? undefined);
-  const record = event.source.record;
   return {
     eventId: e.eventId,
     eventType: e.eventType,
@@ -88,9 +81,18 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata, serve
     ifaType: c.limitAdTracking ? null : (inFlight?.ifaType ?? null),
     limitAdTracking: c.limitAdTracking,
     source: { topic: event.source.originTopic, partition: event.source.originPartition, offset: event.source.originOffset },
-    originalKey: record.key === null ? null : record.key.toString('base64'),
-    originalValue: (record.value ?? Buffer.alloc(0)).toString('base64'),
   };
+}
+
+/**
+ * The event's macro values as beacons expand them: the context's, the device's, and
+ * Quartile's own as the server-side caller. Made once per context when delivery reads it.
+ */
+export function deliveryMacros(ctx: EventContext, serverUserAgent: string): MacroValues {
+  const macros: Record<string, StoredMacro> = { ...ctx.macros, SERVERSIDE: 1, SERVERUA: serverUserAgent, ADTYPE: 'video' };
+  putMacro(macros, 'DEVICEUA', ctx.device.userAgent ?? undefined);
+  putMacro(macros, 'DEVICEIP', ctx.device.ip ?? undefined);
+  return macros as MacroValues;
 }
 
 /** How [IFA] is written: see `pixels.ifa`. */
@@ -98,11 +100,12 @@ export type IfaMode = 'hashed' | 'raw' | 'withheld';
 
 /**
  * The macro values of one beacon, as layers (no merged copy per beacon): [IFA]/[IFATYPE]
- * for this vendor, then the beacon's own, then the event's. Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
+ * for this vendor, then the beacon's own, then the event's (`eventMacros`, see
+ * deliveryMacros). Limit-ad-tracking withholds the IFA (-2, VAST 4.1 §6.1), as the Ads
  * Manager does in ad requests; `hashed` gives each vendor its own keyed hash, so
  * vendors cannot join their logs on it.
  */
-export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined, cacheBuster?: string): MacroLayers {
+export function beaconMacros(ctx: EventContext, eventMacros: MacroValues, vendor: string, mode: IfaMode, ifaKey: Buffer, extra: MacroValues | undefined, cacheBuster?: string): MacroLayers {
   let ifa: string | null | undefined;
   let ifaType: string | null | undefined;
   if (ctx.limitAdTracking || mode === 'withheld') {
@@ -119,7 +122,7 @@ export function beaconMacros(ctx: EventContext, vendor: string, mode: IfaMode, i
     ifaType = 'ppid';
   }
   const own = cacheBuster === undefined ? { IFA: ifa, IFATYPE: ifaType } : { IFA: ifa, IFATYPE: ifaType, CACHEBUSTING: cacheBuster };
-  return extra === undefined ? [own, ctx.macros] : [own, extra, ctx.macros];
+  return extra === undefined ? [own, eventMacros] : [own, extra, eventMacros];
 }
 
 /** A keyed hash of `ifa` for one vendor, formatted as a UUID as IFAs are. */
@@ -135,7 +138,10 @@ export function deviceOf(ctx: EventContext): BeaconDevice {
 
 const IV_BYTES = 12;
 
-/** AES-256-GCM sealing of contexts (any JSON value) in the state store. */
+/**
+ * AES-256-GCM sealing of JSON values as text, as earlier versions stored contexts in
+ * the state store: kept to open what such a version left queued (upgrade.ts).
+ */
 export class ContextSealer {
   readonly #key: Buffer;
   /** Key id: the first bytes of the key's SHA-256, so a blob sealed under another key is recognised. */

@@ -1,62 +1,34 @@
 /**
- * The pixels sink's layout in the state seam (Redis in production): the beacon ledger,
- * the durable queue, and the outcome outbox. Every pipeline process shares it.
+ * The beacon ledger in the state seam (Redis in production), which every delivering
+ * process shares. The work itself lives in the event log (`ads.beacons`, and
+ * `ads.beacons.retry` for beacons waiting for another attempt); the state store holds
+ * only what makes each beacon fire once.
  *
  * | key | holds | lifetime |
  * |---|---|---|
- * | `px:l:<id>` | the ledger: `p` queued, `d` delivered, `f` failed, `s` suppressed | `pipeline.dedupeTtlMs` |
- * | `px:jq:<host>` | sorted set: the queued beacons of one vendor domain, by due time; each member is the job itself (JSON) | while not empty |
- * | `px:jh` | sorted set: domains with queued beacons | — |
- * | `px:c:<batch>` | the device contexts of one written batch's events, sealed (AES-256-GCM, see event-context.ts) | `pixels.deadlineMs` |
- * | `px:k:<id>` | the lease of whoever is firing the beacon now | one attempt |
+ * | `px:l:<id>` | `d` delivered, `f` failed, `s` suppressed; or `c:<owner>:<n>`, the claim of the process firing it now | final: `pipeline.dedupeTtlMs`; claim: one attempt and its recording |
  * | `px:paused` | sorted set: paused vendors | until resumed |
- * | `px:o` | sorted set: batches of outcome rows (JSON arrays) waiting for ClickHouse `beacon_deliveries` | until written |
  *
  * A beacon id is `<eventId>|<vendor>|<uriHash>` (progress offsets: `ai:<adInstanceId>|…`,
- * as each fires once per ad play). Exactly once per beacon rests on two checks before
- * every attempt: take the lease (set-if-absent), then read the ledger, which must say
- * `p`. A beacon whose ledger says `d` is never fired again, whoever replays what.
+ * as each fires once per ad play). Before every attempt a process claims the beacon:
+ * set-if-absent of `c:<owner>:<n>` on its ledger key, for all the beacons it starts at
+ * once in one call. The answer says what to do: absent or this very claim, fire; a
+ * final state, never fire again (whoever replays what); any other claim, wait until
+ * it expires (a rebalance handed the work over while another process, or another copy
+ * of the beacon in this one, was still firing it). A final outcome replaces the claim;
+ * a beacon handed on to the retry topic gives its claim up.
  *
- * Why jobs live in the queue and contexts per batch: a beacon used to have a job key
- * and its event a context key of their own, each written when queued and deleted when
- * done. At thousands of beacons a second those were half of the state operations and a
- * sealing per event. Now a queued beacon costs one queue member and its ledger entry,
- * and a written batch one sealed blob. The member is written once: a retry moves its
- * score (the due time), so a beacon taken over after a crash starts counting attempts
- * again from zero, while its deadline still counts from when it was first queued.
- *
- * Earlier versions queued ids in `px:q:<host>` (domains in `px:hosts`), the job in
- * `px:j:<id>` and the context in `px:e:<eventId>`. That layout is still scanned and
- * taken over, so beacons a process of an earlier version left queued are not lost in
- * an upgrade; nothing writes it any more. It has its own keys because an earlier
- * version scanning a member it cannot read would drop it as gone.
+ * Earlier versions kept a durable queue in the state store beside the ledger, with
+ * `p` for a queued beacon and a lease of its own (`px:k:<id>`); upgrade.ts moves what
+ * such a version left queued into the event log, and a `p` is claimed like an absent
+ * entry once that lease is free.
  */
 
-/** Ledger states. */
-export const LEDGER = { queued: 'p', delivered: 'd', failed: 'f', suppressed: 's' } as const;
+/** Final ledger states, and the queued state of earlier versions. */
+export const LEDGER = { delivered: 'd', failed: 'f', suppressed: 's', queuedBefore: 'p' } as const;
 
-/** A ledger state. */
-export type LedgerState = (typeof LEDGER)[keyof typeof LEDGER];
-
-/** A queued beacon, as stored in `px:j:<id>`. */
-export interface BeaconJob {
-  readonly id: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly vendor: string;
-  readonly host: string;
-  readonly template: string;
-  readonly uriHash: string;
-  /** Macro values of the beacon itself ([REASON]). */
-  readonly macros?: Readonly<Record<string, string | number>>;
-  /** When it was first queued (epoch ms): the deadline counts from here. */
-  readonly firstAt: number;
-  /** The state key of its event's sealed context (`px:c:<batch>`); absent in the earlier layout, whose key is `px:e:<eventId>`. */
-  readonly ctx?: string;
-  attempts: number;
-  /** Next attempt (epoch ms). */
-  due: number;
-}
+/** Prefix of a claim: `c:<owner>`. */
+export const CLAIM_PREFIX = 'c:';
 
 /** A row of ClickHouse `beacon_deliveries`. */
 export interface DeliveryRow {
@@ -74,24 +46,56 @@ export interface DeliveryRow {
 
 export const keys = {
   ledger: (id: string): string => `px:l:${id}`,
-  lease: (id: string): string => `px:k:${id}`,
-  queue: (host: string): string => `px:jq:${host}`,
-  hosts: 'px:jh',
-  contexts: (batch: string): string => `px:c:${batch}`,
   paused: 'px:paused',
-  outbox: 'px:o',
-  outboxLock: 'px:o:lock',
 } as const;
 
-/** The keys of the earlier layout, scanned for takeover only (see above). */
-export const legacyKeys = {
-  job: (id: string): string => `px:j:${id}`,
-  context: (eventId: string): string => `px:e:${eventId}`,
-  queue: (host: string): string => `px:q:${host}`,
-  hosts: 'px:hosts',
+/** The keys of the durable queue earlier versions kept in the state store (upgrade.ts). */
+export const earlierKeys = {
+  /** Current-layout queue of one domain: members are jobs (JSON), scores due times. */
+  queue: (host: string): string => `px:jq:${host}`,
+  hosts: 'px:jh',
+  /** The sealed contexts of one written batch. */
+  contexts: (batch: string): string => `px:c:${batch}`,
+  lease: (id: string): string => `px:k:${id}`,
+  outbox: 'px:o',
+  outboxLock: 'px:o:lock',
+  /** The oldest layout: queue members are beacon ids, jobs and contexts have keys of their own. */
+  legacyQueue: (host: string): string => `px:q:${host}`,
+  legacyHosts: 'px:hosts',
+  legacyJob: (id: string): string => `px:j:${id}`,
+  legacyContext: (eventId: string): string => `px:e:${eventId}`,
 } as const;
+
+/** A job as earlier versions queued it in the state store. */
+export interface EarlierJob {
+  readonly id: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly vendor: string;
+  readonly host: string;
+  readonly template: string;
+  readonly uriHash: string;
+  readonly macros?: Readonly<Record<string, string | number>>;
+  readonly firstAt: number;
+  /** The key of its sealed context (current layout); absent in the oldest layout. */
+  readonly ctx?: string;
+  readonly attempts: number;
+  readonly due: number;
+}
 
 /** The id of a beacon. */
 export function beaconId(scopeKey: string, vendor: string, uriHash: string): string {
   return `${scopeKey}|${vendor}|${uriHash}`;
+}
+
+/** What a claim's answer means for the claimer. */
+export type ClaimAnswer = 'mine' | 'final' | 'failed' | 'busy' | 'queued-before';
+
+/** Reads the answer of a set-if-absent of `claim` (null: this call claimed it; '' for a reader that claims nothing). */
+export function claimAnswer(previous: string | null, claim: string): ClaimAnswer {
+  if (previous === null || previous === claim) return 'mine';
+  if (previous === LEDGER.delivered || previous === LEDGER.suppressed) return 'final';
+  if (previous === LEDGER.failed) return 'failed';
+  if (previous === LEDGER.queuedBefore) return 'queued-before';
+  return 'busy';
 }

@@ -1,40 +1,35 @@
 /**
- * Beacon outcomes on their way to ClickHouse `beacon_deliveries`. A final outcome is
- * first added to the outbox in the state seam, in the same step that writes the
- * ledger, so it survives a crash; a flusher moves the outbox to ClickHouse in batches.
- * One outbox member holds the rows of one batch, already encoded as ClickHouse
- * TabSeparated lines: they go to ClickHouse as written, with no JSON made, parsed and
- * made again per row (and TabSeparated is cheaper for ClickHouse to read than JSON).
- * Members earlier versions wrote (JSON: an array of rows, or one row) are still read.
- * One process flushes at a time (a lock in the state seam); every insert carries a
- * deduplication token of its rows, and the table is a ReplacingMergeTree on the
- * beacon, so a batch inserted twice is counted once.
+ * Beacon outcomes into ClickHouse `beacon_deliveries`. Beacon delivery writes a beacon's
+ * row before its final ledger entry and before the offset of its record is committed,
+ * so a crash in between fires nothing new and loses no row: the record is read again,
+ * and the ledger either says final (the row is there) or lets the beacon be tried again.
+ *
+ * Rows are encoded once, as ClickHouse TabSeparated lines, and many completions share
+ * one insert: inserts start at most once per `pixels.outcomeFlushMs`, and what arrives
+ * in between goes out together (on chDB an insert costs milliseconds of CPU before its
+ * rows do). A write after a quiet spell goes out at once. An insert carries a
+ * deduplication token of its lines, and the table is a ReplacingMergeTree on the
+ * beacon, so rows inserted twice count once. While ClickHouse is down the writes wait
+ * and are tried again with backoff; delivery holds their beacons meanwhile, and stops
+ * reading new work once it holds `pixels.maxPending`.
  */
 import { createHash } from 'node:crypto';
-import { messageOf } from '../../src/core/errors.ts';
-import type { StateStore } from '../../src/state/state-store.ts';
+import { QuartileError, messageOf } from '../../src/core/errors.ts';
+import { fullJitterBackoff } from '../../src/core/jitter.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
-import { utc } from '../clickhouse/rows.ts';
 import { tsvLine } from '../../src/warehouse/tsv.ts';
-import { keys, type DeliveryRow } from './ledger.ts';
+import { utc } from '../clickhouse/rows.ts';
+import type { DeliveryRow } from './ledger.ts';
 
 const TABLE = 'beacon_deliveries';
-/** Outbox members (batches of rows) per insert. */
-const BATCH_MEMBERS = 64;
+/** Rows per insert at most (a larger backlog goes out in several). */
+const MAX_ROWS = 50_000;
 
-/** Options of the flusher. */
-export interface OutcomeFlusherOptions {
-  readonly state: StateStore;
-  readonly warehouse: Warehouse;
-  readonly logger: Logger;
-  readonly owner: string;
-}
-
-/** A delivery row for an outcome completed now. */
-export function deliveryRow(fields: Omit<DeliveryRow, 'completed_at'>, completedAt: number): DeliveryRow {
-  return { ...fields, completed_at: completedText(completedAt) };
-}
+/** The columns of `beacon_deliveries`, in the order the lines hold them. */
+export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
+  'event_id', 'vendor', 'event_type', 'uri_hash', 'outcome', 'reason', 'http_status', 'attempts', 'latency_ms', 'completed_at',
+];
 
 // Rows completed in one batch share their time: format it once.
 let completedMs = Number.NaN;
@@ -49,111 +44,112 @@ export function completedText(ms: number): string {
   return completedAtText;
 }
 
-/**
- * The deduplication token of a set of outbox members: a hash of them joined by
- * newlines, fed member by member (the joined text of 64 batches would be megabytes).
- */
-function tokenHash(names: readonly string[]): string {
-  const hash = createHash('sha256');
-  names.forEach((name, i) => {
-    if (i > 0) hash.update('\n');
-    hash.update(name);
-  });
-  return hash.digest('base64url').slice(0, 32);
-}
-
-/** The columns of `beacon_deliveries`, in the order an outbox member's lines hold them. */
-export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
-  'event_id', 'vendor', 'event_type', 'uri_hash', 'outcome', 'reason', 'http_status', 'attempts', 'latency_ms', 'completed_at',
-];
-
-/** An outbox member: the rows' TabSeparated lines. */
-export function outboxMember(rows: readonly DeliveryRow[]): string {
+/** Rows as TabSeparated lines, in {@link DELIVERY_COLUMNS} order. */
+export function deliveryLines(rows: readonly DeliveryRow[]): string {
   let text = '';
   for (const row of rows) text += tsvLine(row as unknown as Record<string, string | number>, DELIVERY_COLUMNS);
   return text;
 }
 
-/**
- * An outbox member's lines. Earlier versions wrote JSON (an array of rows, or one
- * row), which starts with `[` or `{`; a line starts with an event id, which cannot.
- */
-function linesOf(member: string): string {
-  if (!member.startsWith('[') && !member.startsWith('{')) return member;
-  const parsed = JSON.parse(member) as DeliveryRow | DeliveryRow[];
-  return outboxMember(Array.isArray(parsed) ? parsed : [parsed]);
+interface Waiter {
+  readonly lines: string;
+  readonly rows: number;
+  readonly done: () => void;
+  readonly fail: (error: unknown) => void;
 }
 
-/** How many rows a member's lines hold. */
-function countLines(lines: string): number {
-  let n = 0;
-  for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) n++;
-  return n;
+/** Options of the writer. */
+export interface OutcomeWriterOptions {
+  readonly warehouse: Warehouse;
+  readonly logger: Logger;
+  /** Least time between the starts of two inserts. */
+  readonly lingerMs: number;
 }
 
-export class OutcomeFlusher {
-  readonly #o: OutcomeFlusherOptions;
-  #running: Promise<void> | undefined;
-  /** Rows this process added and has not seen flushed (backpressure counts them). */
-  #unflushed = 0;
-  #warned = 0;
+export class OutcomeWriter {
+  readonly #o: OutcomeWriterOptions;
+  #waiting: Waiter[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #failures = 0;
+  #lastStart = Number.NEGATIVE_INFINITY;
+  #warnedAt = 0;
+  #stopped = false;
 
-  constructor(options: OutcomeFlusherOptions) {
+  constructor(options: OutcomeWriterOptions) {
     this.#o = options;
   }
 
-  /** Rows waiting, as far as this process knows. */
-  get unflushed(): number {
-    return this.#unflushed;
+  /** Rows not yet in ClickHouse. */
+  get pending(): number {
+    let n = 0;
+    for (const w of this.#waiting) n += w.rows;
+    return n;
   }
 
-  /** Adds rows to the outbox (durably, in the state seam). */
-  async add(rows: readonly DeliveryRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#o.state.sortedAdd(keys.outbox, [{ member: outboxMember(rows), score: Date.now() }]);
-    this.#unflushed += rows.length;
-  }
-
-  /** Moves the outbox to ClickHouse; concurrent calls share one run. */
-  flush(): Promise<void> {
-    this.#running ??= this.#flush().finally(() => {
-      this.#running = undefined;
+  /** Resolves once the rows are in ClickHouse; rejects only when the writer stops first. */
+  write(rows: readonly DeliveryRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    if (this.#stopped) return Promise.reject(new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', 'Beacon outcomes were not written: delivery is stopping.', { retriable: true, stage: 'sinks/pixels' }));
+    const lines = deliveryLines(rows);
+    return new Promise<void>((done, fail) => {
+      this.#waiting.push({ lines, rows: rows.length, done, fail });
+      this.#schedule();
     });
-    return this.#running;
   }
 
-  async #flush(): Promise<void> {
-    const { state, warehouse, owner } = this.#o;
+  /** Starts the next insert once the last one is over and `lingerMs` (or, after failures, a backoff) has passed since it started. */
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#inFlight !== undefined || this.#stopped) return;
+    const wait = this.#failures > 0 ? fullJitterBackoff(this.#failures, 500, 10_000) : this.#lastStart + this.#o.lingerMs - Date.now();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#lastStart = Date.now();
+      this.#inFlight = this.#insert().finally(() => {
+        this.#inFlight = undefined;
+        if (this.#waiting.length > 0) this.#schedule();
+      });
+    }, Math.max(0, wait));
+  }
+
+  async #insert(): Promise<void> {
+    const taken: Waiter[] = [];
+    let rows = 0;
+    while (this.#waiting.length > 0 && (taken.length === 0 || rows + this.#waiting[0]!.rows <= MAX_ROWS)) {
+      const w = this.#waiting.shift()!;
+      taken.push(w);
+      rows += w.rows;
+    }
+    const hash = createHash('sha256');
+    for (const w of taken) hash.update(w.lines);
     try {
-      if ((await state.setIfAbsent(keys.outboxLock, owner, 30_000)) !== null) return;
-      try {
-        for (;;) {
-          const members = await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, BATCH_MEMBERS);
-          if (members.length === 0) {
-            this.#unflushed = 0;
-            return;
-          }
-          const names = members.map((m) => m.member);
-          const lines = names.map(linesOf).join('');
-          const token = `${TABLE}:${tokenHash(names)}`;
-          await warehouse.insertTabSeparated(TABLE, DELIVERY_COLUMNS, lines, { deduplicationToken: token });
-          await state.sortedRemove(keys.outbox, names);
-          this.#unflushed = Math.max(0, this.#unflushed - countLines(lines));
-          if (members.length < BATCH_MEMBERS) {
-            this.#unflushed = 0;
-            return;
-          }
-        }
-      } finally {
-        await state.delete([keys.outboxLock]).catch(() => 0);
-      }
+      await this.#o.warehouse.insertTabSeparated(TABLE, DELIVERY_COLUMNS, taken.map((w) => w.lines).join(''), { deduplicationToken: `${TABLE}:${hash.digest('base64url').slice(0, 32)}` });
+      this.#failures = 0;
+      for (const w of taken) w.done();
     } catch (error) {
-      // ClickHouse or the state store is down: the rows wait in the outbox, and the
-      // backlog they make slows the pipeline down (maxPending) rather than growing.
-      if (Date.now() - this.#warned > 10_000) {
-        this.#warned = Date.now();
-        this.#o.logger.warn({ err: messageOf(error) }, 'beacon outcomes not written to ClickHouse yet; they wait in the outbox');
+      // Put back in front: their beacons wait, and so does their records' commit.
+      this.#waiting.unshift(...taken);
+      this.#failures++;
+      if (Date.now() - this.#warnedAt > 10_000) {
+        this.#warnedAt = Date.now();
+        this.#o.logger.warn({ err: messageOf(error), rows: this.pending }, 'beacon outcomes not written to ClickHouse yet; their beacons wait');
       }
     }
+  }
+
+  /** Writes what waits now (no linger); resolves when it is written or the attempt failed. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#inFlight;
+    if (this.#waiting.length > 0) await this.#insert();
+  }
+
+  /** Stops: what is still waiting fails (its beacons are not settled, so their records are read again). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const w of this.#waiting.splice(0)) w.fail(new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', 'Beacon outcomes were not written: delivery stopped.', { retriable: true, stage: 'sinks/pixels' }));
   }
 }

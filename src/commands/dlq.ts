@@ -62,8 +62,10 @@ export const dlqCommand: Command = {
        quartile dlq replay --code CODE [--since T] [--from-start] [--dry-run] [--engine URL]
 
   inspect       Counts dead letters per reason code, with stages and last time.
-  replay        Re-injects the dead letters of CODE into ads.events.raw. Progress is kept
-                per code, so running it again replays only newer ones (--from-start: all).
+  replay        Re-injects the dead letters of CODE: events into ads.events.raw, vendor
+                beacons (SINK_PIXEL_* codes) into ads.beacons, where delivery fires them
+                again. Progress is kept per code, so running it again replays only newer
+                ones (--from-start: all).
   --since T     Only dead letters from T on: ISO 8601, epoch ms, or an age (30m, 2h, 7d).
   --engine URL  Go through a running engine's operator API (needed for the embedded log);
                 uses QUARTILE_ADMIN_TOKEN.`,

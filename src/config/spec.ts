@@ -183,7 +183,9 @@ export const CONFIG_SPEC = {
     cueGroupId: str({ default: 'quartile-ads-manager', doc: 'Kafka consumer group of the Ads Managers reading live.cues; one member prefetches each cue.' }),
   },
   pixels: {
-    enabled: bool({ default: true, doc: 'Fire the vendor beacons (VAST tracking URIs, DV, IAS, Nielsen…) server-side from the pipeline; off = the pixels sink is not run.' }),
+    enabled: bool({ default: true, doc: 'Fire the vendor beacons (VAST tracking URIs, DV, IAS, Nielsen…) server-side: the pipeline records them on ads.beacons and beacon delivery fires them; off = neither runs.' }),
+    deliver: bool({ default: true, doc: 'Pipeline processes also deliver beacons (consume ads.beacons); off = only `quartile start --role pixels` processes do, e.g. to give delivery its own processes or a lower CPU priority.' }),
+    groupId: str({ default: 'quartile-pixels', doc: 'Consumer group of beacon delivery on ads.beacons and ads.beacons.retry; delivering processes with the same id share the work.' }),
     vendors: structured<Readonly<Record<string, PixelVendorConfig>>>({
       default: DEFAULT_PIXEL_VENDORS,
       type: 'object of domain → {name, gvlId, concurrency?, tps?}',
@@ -208,10 +210,10 @@ export const CONFIG_SPEC = {
     retryMaxDelayMs: int({ default: 300_000, min: 10, doc: 'Longest wait between two tries of one beacon.' }),
     breakerFailures: int({ default: 20, min: 1, doc: 'Consecutive failures (5xx, 429, timeouts, network) that open a domain\'s circuit: it is then probed, not hammered.' }),
     breakerCooldownMs: int({ default: 10_000, min: 10, doc: 'How long an open circuit waits before a half-open probe; doubles while probes fail (up to 32×).' }),
-    maxPending: int({ default: 200_000, min: 10, doc: 'Beacons queued (and outcomes not yet in ClickHouse) in this process above which the sink asks the pipeline to wait (backpressure).' }),
-    queueKey: str({ default: '', secret: true, doc: 'AES-256 key (base64, 32 bytes) encrypting queued device context (IP, user agent, IFA, raw event); empty = generated into dataDir/keys (one machine only).' }),
-    orphanAfterMs: int({ default: 30_000, min: 100, doc: 'A queued beacon overdue by this long is taken over by any pipeline process (its owner stopped or died).' }),
-    outcomeFlushMs: int({ default: 1000, min: 10, doc: 'How often beacon outcomes are written to ClickHouse beacon_deliveries.' }),
+    maxPending: int({ default: 200_000, min: 10, doc: 'Beacons one delivering process holds in memory (waiting, backing off or in flight) above which it stops reading more from ads.beacons (and, separately, from ads.beacons.retry).' }),
+    maxBacklog: int({ default: 0, min: 0, doc: 'Records on ads.beacons that beacon delivery has not taken yet (a record holds up to 500 events\' beacons) above which the pipeline waits (backpressure). 0 = by transport: 1,000,000 on Kafka (which keeps them on disk), 2,000 on the embedded log (which keeps them in memory).' }),
+    queueKey: str({ default: '', secret: true, doc: 'AES-256 key (base64, 32 bytes) encrypting queued device context (IP, user agent, IFA, raw event) on ads.beacons and ads.beacons.retry; empty = generated into dataDir/keys (one machine only).' }),
+    outcomeFlushMs: int({ default: 250, min: 10, doc: 'Least time between two inserts of beacon outcomes into ClickHouse beacon_deliveries; what completes in between goes out together.' }),
     verificationNotExecuted: bool({ default: true, doc: 'On an impression, fire each verification vendor\'s verificationNotExecuted tracking with [REASON] 2 (server-side: no OM SDK ran).' }),
   },
   admin: {

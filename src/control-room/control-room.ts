@@ -10,7 +10,8 @@ import { AdsManager } from '../ads/manager/ads-manager.ts';
 import type { Component } from '../core/component.ts';
 import type { EngineContext } from '../core/engine.ts';
 import { runs, seamsOf } from '../core/roles.ts';
-import { vendorStates } from '../pipeline/admin-routes.ts';
+import { vendorStates, type BeaconControl } from '../pipeline/admin-routes.ts';
+import { BeaconDeliveryComponent } from '../beacons/delivery-component.ts';
 import { PipelineComponent } from '../pipeline/pipeline-component.ts';
 import { CONTROL_ROOM_PREFIX, loadAssets } from './assets.ts';
 import { BillingTotals, type BillingView } from './billing-totals.ts';
@@ -23,6 +24,8 @@ export class ControlRoom implements Component {
   readonly #ctx: EngineContext;
   readonly #pipeline: PipelineComponent | undefined;
   readonly #adsManager: AdsManager | undefined;
+  /** Beacon delivery in this process: in its pipeline, or on its own (role pixels). */
+  readonly #pixels: BeaconControl | undefined;
   readonly #billing: BillingTotals | undefined;
   readonly #stream: SnapshotStream;
 
@@ -31,6 +34,7 @@ export class ControlRoom implements Component {
     this.#ctx = ctx;
     this.#pipeline = built.find((c): c is PipelineComponent => c instanceof PipelineComponent);
     this.#adsManager = built.find((c): c is AdsManager => c instanceof AdsManager);
+    this.#pixels = this.#pipeline?.pixels ?? built.find((c): c is BeaconDeliveryComponent => c instanceof BeaconDeliveryComponent)?.pixels;
     this.#billing = seamsOf(ctx.role).warehouse ? new BillingTotals(ctx.backends.warehouse, { everyMs: ctx.config.controlRoom.billingEveryMs }) : undefined;
     this.#stream = new SnapshotStream((previous) => this.snapshot(previous), {
       intervalMs: ctx.config.controlRoom.intervalMs,
@@ -41,7 +45,7 @@ export class ControlRoom implements Component {
   /** Builds a snapshot of this process now. */
   async snapshot(previous?: ControlRoomSnapshot): Promise<ControlRoomSnapshot> {
     const { role, metrics, audit } = this.#ctx;
-    const pixels = this.#pipeline?.pixels;
+    const pixels = this.#pixels;
     // Component state first, counters after: counters only grow, so a break shown
     // ready is never shown with its cue not yet counted.
     const state = {

@@ -7,6 +7,7 @@ import { AdsManager } from '../ads/manager/ads-manager.ts';
 import { Collector } from '../collector/collector.ts';
 import { ControlRoom } from '../control-room/control-room.ts';
 import { PipelineComponent } from '../pipeline/pipeline-component.ts';
+import { BeaconDeliveryComponent } from '../beacons/delivery-component.ts';
 import type { ComponentFactory } from './engine.ts';
 import { runs } from './roles.ts';
 
@@ -17,6 +18,8 @@ export const COMPONENT_FACTORIES: readonly ComponentFactory[] = [
       : undefined,
   (ctx) => (runs(ctx.role, 'ads-manager') ? new AdsManager(ctx) : undefined),
   (ctx) => (runs(ctx.role, 'pipeline') ? new PipelineComponent(ctx) : undefined),
+  // `all` delivers beacons inside its pipeline; only the pixels role runs delivery alone.
+  (ctx) => (ctx.role === 'pixels' && ctx.config.pixels.enabled ? new BeaconDeliveryComponent(ctx) : undefined),
   // Last: it shows the components built before it.
   (ctx, built) => (ctx.config.controlRoom.enabled ? new ControlRoom(ctx, built) : undefined),
 ];

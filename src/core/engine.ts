@@ -148,7 +148,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     if (codec.framing === 'confluent') {
       await untilDone('schema registration', () => codec.registerAll(), logger, () => !stopping, noteProblem);
     }
-    if (runs(role, 'pipeline')) {
+    // Beacon delivery writes beacon_deliveries: it needs the tables as much as the pipeline.
+    if (runs(role, 'pipeline') || runs(role, 'pixels')) {
       await untilDone(
         'warehouse migration',
         async () => {

@@ -1,9 +1,10 @@
 /**
  * Roles a Quartile process can take (`quartile start --role …`). The collector and
  * the Ads Manager are stateless HTTP services; the pipeline is a consumer group
- * member; `all` runs everything in one process.
+ * member (which also delivers vendor beacons unless `pixels.deliver` is off); `pixels`
+ * delivers vendor beacons only; `all` runs everything in one process.
  */
-export const ROLES = ['collector', 'ads-manager', 'pipeline', 'all'] as const;
+export const ROLES = ['collector', 'ads-manager', 'pipeline', 'pixels', 'all'] as const;
 
 /** A process role. */
 export type Role = (typeof ROLES)[number];
@@ -26,6 +27,7 @@ export function seamsOf(role: Role): { readonly state: boolean; readonly warehou
     case 'ads-manager':
       return { state: true, warehouse: false };
     case 'pipeline':
+    case 'pixels':
     case 'all':
       return { state: true, warehouse: true };
   }

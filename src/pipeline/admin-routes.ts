@@ -2,18 +2,30 @@
  * The pipeline's operator API, behind the admin token: dead letters (inspect,
  * replay by code), vendor beacons (state and queue depth, pause and resume one
  * vendor) and a graceful drain. Every action goes to the audit trail with who did it.
+ * Processes of the `pixels` role serve the vendor beacon routes alone.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineContext } from '../core/engine.ts';
 import { parseSince } from '../core/time-spec.ts';
 import { requireAdmin, type Operator } from '../http/admin-auth.ts';
-import type { PixelsSink } from '../../sinks/pixels/sink.ts';
 import { inspectDeadLetters, replayDeadLetters } from './dead-letter-tools.ts';
 import type { PipelinePhase } from './pipeline-component.ts';
 
+/** What the vendor routes need of beacon delivery in this process. */
+export interface BeaconControl {
+  /** Pauses a vendor in every delivering process (through the state seam). */
+  pause(vendor: string): Promise<void>;
+  resume(vendor: string): Promise<void>;
+  /** Vendors paused, as this process knows. */
+  paused(): string[];
+  /** Beacons held per vendor in this process. */
+  queueDepth(): Record<string, number>;
+}
+
 /** What the routes need of the pipeline component. */
 export interface AdministeredPipeline {
-  readonly pixels: PixelsSink | undefined;
+  /** Beacon delivery in this process, when it runs here. */
+  readonly pixels: BeaconControl | undefined;
   phase(): PipelinePhase;
   stop(): Promise<void>;
 }
@@ -30,7 +42,7 @@ export interface VendorBeaconState {
 }
 
 /** Every vendor that is paused or has beacons queued, by name. */
-export function vendorStates(pixels: PixelsSink): VendorBeaconState[] {
+export function vendorStates(pixels: BeaconControl): VendorBeaconState[] {
   const paused = new Set(pixels.paused());
   const depth = pixels.queueDepth();
   const names = [...new Set([...paused, ...Object.keys(depth)])].sort();
@@ -58,10 +70,34 @@ export function registerPipelineAdminRoutes(app: FastifyInstance, ctx: EngineCon
     return report;
   });
 
-  /** The pixels sink, or an answer saying it is off in this process. */
-  const pixelsOr = (reply: FastifyReply): PixelsSink | undefined => {
-    if (pipeline.pixels !== undefined) return pipeline.pixels;
-    void reply.code(409).send({ code: 'ADMIN_PIXELS_DISABLED', message: 'This pipeline runs no vendor beacons (pixels.enabled is off); turn it on to pause or resume vendors.' });
+  app.get('/v1/admin/pipeline', async (request, reply) => {
+    if (admin(request, reply) === undefined) return reply;
+    return { state: pipeline.phase() };
+  });
+
+  app.post('/v1/admin/pipeline/drain', async (request, reply) => {
+    const operator = admin(request, reply);
+    if (operator === undefined) return reply;
+    const before = pipeline.phase();
+    audit.record(operator, 'pipeline-drain', { from: before }, 'operator drained the pipeline');
+    // Fetching stops at once; in-flight batches finish and commit before this answers.
+    await pipeline.stop();
+    return { state: pipeline.phase(), from: before };
+  });
+}
+
+/**
+ * The vendor beacon routes. `none` explains, when this process delivers no beacons, why
+ * and where to go instead.
+ */
+export function registerPixelsAdminRoutes(app: FastifyInstance, ctx: EngineContext, pixels: BeaconControl | undefined, none: string): void {
+  const { config, audit } = ctx;
+  const admin = (request: FastifyRequest, reply: FastifyReply): Operator | undefined => requireAdmin(config.admin.token, request, reply);
+
+  /** Beacon delivery, or an answer saying it does not run in this process. */
+  const pixelsOr = (reply: FastifyReply): BeaconControl | undefined => {
+    if (pixels !== undefined) return pixels;
+    void reply.code(409).send({ code: 'ADMIN_PIXELS_DISABLED', message: none });
     return undefined;
   };
 
@@ -89,19 +125,4 @@ export function registerPipelineAdminRoutes(app: FastifyInstance, ctx: EngineCon
       return state;
     });
   }
-
-  app.get('/v1/admin/pipeline', async (request, reply) => {
-    if (admin(request, reply) === undefined) return reply;
-    return { state: pipeline.phase() };
-  });
-
-  app.post('/v1/admin/pipeline/drain', async (request, reply) => {
-    const operator = admin(request, reply);
-    if (operator === undefined) return reply;
-    const before = pipeline.phase();
-    audit.record(operator, 'pipeline-drain', { from: before }, 'operator drained the pipeline');
-    // Fetching stops at once; in-flight batches finish and commit before this answers.
-    await pipeline.stop();
-    return { state: pipeline.phase(), from: before };
-  });
 }

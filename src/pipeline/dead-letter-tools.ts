@@ -57,10 +57,21 @@ export interface ReplayReport {
 }
 
 /**
+ * Where a dead letter read from `source` is replayed: an event goes back to the raw
+ * topic; a beacon (dead-lettered by beacon delivery, from the work or the retry topic)
+ * goes back to the work topic. Anything else cannot be replayed.
+ */
+function replayTopic(source: string): string | undefined {
+  if (source === TOPICS.raw) return TOPICS.raw;
+  if (source === TOPICS.beacons || source === TOPICS.beaconRetries) return TOPICS.beacons;
+  return undefined;
+}
+
+/**
  * Re-injects the dead letters with `code` (dead-lettered at or after `since`) into
- * their source topic. Progress is kept in a consumer group per code, so running the
- * same replay again sends only what was dead-lettered since; pass `fromStart` to
- * replay everything again.
+ * the topic they came from (see replayTopic). Progress is kept in a consumer group
+ * per code, so running the same replay again sends only what was dead-lettered since;
+ * pass `fromStart` to replay everything again.
  */
 export async function replayDeadLetters(
   transport: Transport,
@@ -74,7 +85,7 @@ export async function replayDeadLetters(
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     if (options.dryRun !== true) {
-      // One send per source topic (in practice, always ads.events.raw).
+      // One send per target topic (ads.events.raw for events, ads.beacons for beacons).
       for (const topic of new Set(targets)) await transport.send(topic, pending.filter((_, i) => targets[i] === topic));
     }
     replayed += pending.length;
@@ -88,7 +99,8 @@ export async function replayDeadLetters(
     async (record) => {
       if (record.value === null) return;
       const letter: DeadLetter = await codec.decode(TOPICS.deadLetter, record.value);
-      const replayable = letter.source.topic === TOPICS.raw && letter.originalValue.length > 0;
+      const target = replayTopic(letter.source.topic);
+      const replayable = target !== undefined && letter.originalValue.length > 0;
       if (letter.code !== options.code || (options.since !== undefined && letter.deadLetteredAt < options.since) || !replayable) {
         if (letter.code === options.code) skipped++;
         return;
@@ -98,7 +110,7 @@ export async function replayDeadLetters(
         value: Buffer.from(letter.originalValue),
         headers: { [REPLAY_HEADER]: `${letter.source.topic}/${letter.source.partition}/${letter.source.offset}` },
       });
-      targets.push(letter.source.topic);
+      targets.push(target!);
     },
     // Re-inject each batch before its progress is committed, so a failed send is retried next time.
     { beforeCommit: flush, ...(options.fromStart === true || options.dryRun === true ? {} : { groupId: `quartile-dlq-replay-${options.code}` }) },

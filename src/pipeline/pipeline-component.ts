@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../core/engine.ts';
 import type { Component } from '../core/component.ts';
-import { registerPipelineAdminRoutes } from './admin-routes.ts';
+import { registerPipelineAdminRoutes, registerPixelsAdminRoutes } from './admin-routes.ts';
 import { MetadataRegistry } from '../ads/registry/metadata-registry.ts';
 import { loadTokenKeyring } from '../ads/tokens/load-keyring.ts';
 import { TokenService } from '../ads/tokens/token-service.ts';
@@ -27,6 +27,7 @@ import { DeadLetterSink } from '../../sinks/dead-letter/sink.ts';
 import { CLICKHOUSE_SINK_DEFAULTS } from '../../sinks/clickhouse/config.ts';
 import { ClickHouseSink } from '../../sinks/clickhouse/sink.ts';
 import { PixelsSink } from '../../sinks/pixels/sink.ts';
+import { BeaconDeliverer } from '../../sinks/pixels/deliverer.ts';
 import { deadLetterFor } from './dead-letter.ts';
 import type { Processor } from './processor.ts';
 import { PipelineRuntime } from './runtime.ts';
@@ -70,22 +71,25 @@ export type PipelinePhase = 'starting' | 'running' | 'draining' | 'drained';
 export class PipelineComponent implements Component {
   readonly name = 'pipeline';
   readonly runtime: PipelineRuntime;
-  /** The vendor beacon sink (pause/resume per vendor, queue depth); undefined when pixels.enabled is off. */
-  readonly pixels: PixelsSink | undefined;
+  /** Beacon delivery in this process (pause/resume per vendor, queue depth); undefined when pixels.enabled or pixels.deliver is off. */
+  readonly pixels: BeaconDeliverer | undefined;
   readonly #sinks: readonly Sink[];
   readonly #ctx: EngineContext;
   #phase: PipelinePhase = 'starting';
   #stopped: Promise<void> | undefined;
 
   /**
-   * `groupId` overrides the configured consumer group; `warehouse: false` leaves the
-   * ClickHouse sink out (the pipeline benchmark measures processors into Kafka sinks).
+   * `groupId` overrides the configured consumer group (beacon delivery then uses
+   * `<groupId>-pixels`); `warehouse: false` leaves the ClickHouse sink out (the pipeline
+   * benchmark measures processors into Kafka sinks).
    */
   constructor(ctx: EngineContext, extensions: PipelineExtensions = {}, options: { groupId?: string; warehouse?: boolean } = {}) {
     this.#ctx = ctx;
     const { config, backends, codec, metrics, logger } = ctx;
     const p = config.pipeline;
-    this.pixels = config.pixels.enabled ? new PixelsSink(ctx) : undefined;
+    const deliveryGroupId = options.groupId === undefined ? config.pixels.groupId : `${options.groupId}-pixels`;
+    const pixelsSink = config.pixels.enabled ? new PixelsSink(ctx, { deliveryGroupId }) : undefined;
+    this.pixels = config.pixels.enabled && config.pixels.deliver ? new BeaconDeliverer(ctx, { groupId: deliveryGroupId }) : undefined;
     this.#sinks = [
       new KafkaSink(backends.transport, codec),
       ...(options.warehouse === false
@@ -96,7 +100,7 @@ export class PipelineComponent implements Component {
               batch: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, lingerMs: config.clickhouse.batchLingerMs },
             }),
           ]),
-      ...(this.pixels === undefined ? [] : [this.pixels]),
+      ...(pixelsSink === undefined ? [] : [pixelsSink]),
       ...(extensions.sinks ?? []),
     ];
     this.runtime = new PipelineRuntime({
@@ -137,6 +141,7 @@ export class PipelineComponent implements Component {
     // An operator may have drained the pipeline before setup finished.
     if (this.#stopped !== undefined) return;
     await this.runtime.start();
+    await this.pixels?.start();
     this.#phase = 'running';
   }
 
@@ -148,6 +153,10 @@ export class PipelineComponent implements Component {
   /** Operator routes: dead letters, vendor pauses, drain (admin token required). */
   routes(app: FastifyInstance): void {
     registerPipelineAdminRoutes(app, this.#ctx, this);
+    const why = this.#ctx.config.pixels.enabled
+      ? 'This pipeline process does not deliver beacons (pixels.deliver is off): pause or resume vendors on a process of the pixels role.'
+      : 'This pipeline runs no vendor beacons (pixels.enabled is off); turn it on to pause or resume vendors.';
+    registerPixelsAdminRoutes(app, this.#ctx, this.pixels, why);
     registerObservationRoute(app, this.#ctx);
   }
 
@@ -160,6 +169,8 @@ export class PipelineComponent implements Component {
       this.#phase = 'draining';
       await this.runtime.stop();
       for (const sink of this.#sinks) await sink.close();
+      // Delivery last: what the pipeline recorded until the end may still be taken.
+      await this.pixels?.stop();
       this.#phase = 'drained';
     })();
     return this.#stopped;

@@ -18,6 +18,10 @@ export const TOPICS = {
   rejected: 'ads.events.rejected',
   /** Avro AdBreakCue from the live origin. */
   liveCues: 'live.cues',
+  /** Avro BeaconBatch: the vendor beacons the pipeline recorded, for beacon delivery. */
+  beacons: 'ads.beacons',
+  /** Avro BeaconBatch: beacons of one vendor domain waiting for their next attempt; key = the domain. */
+  beaconRetries: 'ads.beacons.retry',
 } as const;
 
 /** A topic name Quartile knows. */
@@ -35,5 +39,9 @@ export function topicSpecs(options: { partitions: number; replicationFactor: num
     { name: TOPICS.deadLetter, partitions: options.partitions, replicationFactor: options.replicationFactor, config: { 'retention.ms': month } },
     { name: TOPICS.rejected, partitions: options.partitions, replicationFactor: options.replicationFactor, config: { 'retention.ms': month } },
     { name: TOPICS.liveCues, partitions: 1, replicationFactor: options.replicationFactor, config: { 'retention.ms': week } },
+    // Beacon work is retried for pixels.deadlineMs (an hour by default); a week leaves
+    // room for a delivery outage to be noticed and fixed before anything expires.
+    { name: TOPICS.beacons, partitions: options.partitions, replicationFactor: options.replicationFactor, config: { 'retention.ms': week } },
+    { name: TOPICS.beaconRetries, partitions: options.partitions, replicationFactor: options.replicationFactor, config: { 'retention.ms': week } },
   ];
 }

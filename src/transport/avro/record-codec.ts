@@ -26,6 +26,8 @@ export const TOPIC_RECORDS = {
   [TOPICS.deadLetter]: 'DeadLetter',
   [TOPICS.rejected]: 'RejectedEvent',
   [TOPICS.liveCues]: 'AdBreakCue',
+  [TOPICS.beacons]: 'BeaconBatch',
+  [TOPICS.beaconRetries]: 'BeaconBatch',
 } as const satisfies Record<TopicName, RecordName>;
 
 /** The record type of a topic. */

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import avro from 'avsc';
 import { crc64Avro } from './crc64-avro.ts';
-import type { AdBreakCue, AdEvent, AdSession, DeadLetter, EnrichedAdEvent, RejectedEvent } from '../../../schemas/types.ts';
+import type { AdBreakCue, AdEvent, AdSession, BeaconBatch, DeadLetter, EnrichedAdEvent, RejectedEvent } from '../../../schemas/types.ts';
 
 /** The record types Quartile writes, by short name, with their TypeScript shapes. */
 export interface RecordTypes {
@@ -17,6 +17,7 @@ export interface RecordTypes {
   DeadLetter: DeadLetter;
   RejectedEvent: RejectedEvent;
   AdBreakCue: AdBreakCue;
+  BeaconBatch: BeaconBatch;
 }
 
 /** A record type name. */

@@ -1,19 +1,24 @@
 /**
- * The outcome outbox on its way to `beacon_deliveries` (embedded state store and
- * chDB): rows reach ClickHouse as they were completed, values intact; members an
- * earlier version wrote as JSON are still moved; a flush that runs again writes nothing
- * twice; and rows wait in the outbox, none lost, while ClickHouse cannot take them.
+ * Beacon outcomes on their way to `beacon_deliveries` (chDB): rows reach ClickHouse as
+ * they were completed, values intact; writes that arrive together share one insert;
+ * rows wait, none lost, while ClickHouse cannot take them; and outbox rows an earlier
+ * version left in the state store (TabSeparated, or older JSON) are moved once.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutcomeFlusher, deliveryRow } from '../../../sinks/pixels/outcomes.ts';
-import { keys, type DeliveryRow } from '../../../sinks/pixels/ledger.ts';
+import { OutcomeWriter, completedText, deliveryLines } from '../../../sinks/pixels/outcomes.ts';
+import { earlierKeys, type DeliveryRow } from '../../../sinks/pixels/ledger.ts';
+import { BinarySealer } from '../../../sinks/pixels/beacon-batch.ts';
+import { takeOverEarlierQueue } from '../../../sinks/pixels/upgrade.ts';
+import { loadConfig } from '../../../src/config/load.ts';
 import { MemoryStateStore } from '../../../src/state/memory-state.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { RecordCodec } from '../../../src/transport/avro/record-codec.ts';
+import { EmbeddedTransport } from '../../../src/transport/embedded/embedded-transport.ts';
 import { migrate } from '../../../src/warehouse/migrate.ts';
 import { openWarehouse } from '../../../src/warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../../src/warehouse/warehouse.ts';
@@ -28,11 +33,11 @@ interface Stored {
   completed_at: string;
 }
 
-describe('beacon outcome outbox → beacon_deliveries', () => {
+describe('beacon outcomes → beacon_deliveries', () => {
   let dir: string;
   let warehouse: Warehouse;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'quartile-outbox-'));
+    dir = mkdtempSync(join(tmpdir(), 'quartile-outcomes-'));
     warehouse = await openWarehouse({ url: '', database: 'quartile', username: '', password: '', requestTimeoutMs: 30_000, chdbPath: dir });
     await migrate(warehouse);
   });
@@ -41,8 +46,9 @@ describe('beacon outcome outbox → beacon_deliveries', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const row = (vendor: string, reason: string, status: number, at: number): DeliveryRow =>
-    deliveryRow({ event_id: randomUUID(), vendor, event_type: 'impression', uri_hash: 'h1', outcome: status === 200 ? 'delivered' : 'failed', reason, http_status: status, attempts: 3, latency_ms: 41 }, at);
+  const row = (vendor: string, reason: string, status: number, at: number): DeliveryRow => ({
+    event_id: randomUUID(), vendor, event_type: 'impression', uri_hash: 'h1', outcome: status === 200 ? 'delivered' : 'failed', reason, http_status: status, attempts: 3, latency_ms: 41, completed_at: completedText(at),
+  });
 
   async function stored(ids: readonly string[]): Promise<Stored[]> {
     const list = ids.map((id) => `'${id}'`).join(',');
@@ -52,48 +58,69 @@ describe('beacon outcome outbox → beacon_deliveries', () => {
     return rows.map((r) => ({ ...r, http_status: Number(r.http_status), attempts: Number(r.attempts), latency_ms: Number(r.latency_ms) }));
   }
 
-  it('moves its rows, and rows an earlier version wrote as JSON, intact and once', async () => {
-    const state = new MemoryStateStore();
-    const flusher = new OutcomeFlusher({ state, warehouse, logger: silentLogger(), owner: 'test' });
-    const at = Date.parse('2026-11-25T12:00:00.123Z');
-    const batch = [row('dv', '', 200, at), row('vendor\twith\\odd name', 'SINK_PIXEL_HTTP_4XX', 404, at)];
-    await flusher.add(batch);
-    const earlierBatch = [row('ias', 'SINK_PIXEL_RETRIES_EXHAUSTED', 503, at)];
-    const earlierOne = row('nielsen', '', 200, at);
-    await state.sortedAdd(keys.outbox, [{ member: JSON.stringify(earlierBatch), score: at }, { member: JSON.stringify(earlierOne), score: at }]);
-    assert.equal(flusher.unflushed, 2);
+  /** The warehouse, counting inserts, and refusing them while `down()` says so. */
+  function counting(down: () => boolean): { warehouse: Warehouse; inserts: () => number } {
+    let inserts = 0;
+    const wrapped = Object.create(warehouse) as Warehouse;
+    wrapped.insertTabSeparated = (...args) => {
+      if (down()) return Promise.reject(new Error('connection refused'));
+      inserts++;
+      return warehouse.insertTabSeparated(...args);
+    };
+    return { warehouse: wrapped, inserts: () => inserts };
+  }
 
-    await flusher.flush();
-    await flusher.flush(); // nothing left: nothing written twice
-    const all = [...batch, ...earlierBatch, earlierOne];
-    const found = await stored(all.map((r) => r.event_id));
-    const expected = all
-      .map((r) => ({ event_id: r.event_id, vendor: r.vendor, reason: r.reason, http_status: r.http_status, attempts: 3, latency_ms: 41, completed_at: '2026-11-25 12:00:00.123' }))
+  const expected = (rows: readonly DeliveryRow[], completedAt: string): Stored[] =>
+    rows
+      .map((r) => ({ event_id: r.event_id, vendor: r.vendor, reason: r.reason, http_status: r.http_status, attempts: 3, latency_ms: 41, completed_at: completedAt }))
       .sort((a, b) => (a.vendor === b.vendor ? a.event_id.localeCompare(b.event_id) : a.vendor < b.vendor ? -1 : 1));
-    assert.deepEqual(found, expected);
-    assert.equal((await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).length, 0, 'the outbox is empty');
-    assert.equal(flusher.unflushed, 0);
+
+  it('writes rows intact, and writes arriving together share one insert', async () => {
+    const w = counting(() => false);
+    const writer = new OutcomeWriter({ warehouse: w.warehouse, logger: silentLogger(), lingerMs: 50 });
+    const at = Date.parse('2026-11-25T12:00:00.123Z');
+    const batches = [[row('dv', '', 200, at), row('vendor\twith\\odd name', 'SINK_PIXEL_HTTP_4XX', 404, at)], [row('ias', '', 200, at)], [row('nielsen\n', '', 200, at)]];
+    await Promise.all(batches.map((b) => writer.write(b)));
+    const all = batches.flat();
+    assert.deepEqual(await stored(all.map((r) => r.event_id)), expected(all, '2026-11-25 12:00:00.123'));
+    assert.equal(w.inserts(), 1, 'one insert for the three writes');
+    assert.equal(writer.pending, 0);
   });
 
-  it('keeps rows in the outbox while ClickHouse refuses them, and moves them once it takes them', async () => {
-    const state = new MemoryStateStore();
+  it('holds rows while ClickHouse refuses them, and writes them once it takes them', async () => {
     let down = true;
-    const flaky: Warehouse = {
-      ...warehouse,
-      kind: warehouse.kind,
-      database: warehouse.database,
-      insertTabSeparated: (...args) => (down ? Promise.reject(new Error('connection refused')) : warehouse.insertTabSeparated(...args)),
-    } as Warehouse;
-    const flusher = new OutcomeFlusher({ state, warehouse: flaky, logger: silentLogger(), owner: 'test' });
+    const w = counting(() => down);
+    const writer = new OutcomeWriter({ warehouse: w.warehouse, logger: silentLogger(), lingerMs: 10 });
     const rows = [row('dv', '', 200, Date.now()), row('ias', '', 200, Date.now())];
-    await flusher.add(rows);
-    await flusher.flush();
+    let written = false;
+    const writing = writer.write(rows).then(() => (written = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(written, false, 'not acknowledged while ClickHouse is down');
+    assert.equal(writer.pending, 2, 'still held');
     assert.equal((await stored(rows.map((r) => r.event_id))).length, 0);
-    assert.equal((await state.sortedRange(keys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).length, 1, 'still in the outbox');
-    assert.equal(flusher.unflushed, 2, 'still counted for backpressure');
     down = false;
-    await flusher.flush();
+    await writing;
     assert.equal((await stored(rows.map((r) => r.event_id))).length, 2);
-    assert.equal(flusher.unflushed, 0);
+    assert.equal(w.inserts(), 1);
+  });
+
+  it('moves outbox rows an earlier version left in the state store, as lines or JSON, once', async () => {
+    const state = new MemoryStateStore();
+    const at = Date.parse('2026-11-25T12:00:00.123Z');
+    const lines = [row('dv', '', 200, at), row('ias', 'SINK_PIXEL_HTTP_4XX', 404, at)];
+    const jsonBatch = [row('nielsen', '', 200, at)];
+    const jsonOne = row('other', '', 200, at);
+    await state.sortedAdd(earlierKeys.outbox, [
+      { member: deliveryLines(lines), score: at },
+      { member: JSON.stringify(jsonBatch), score: at },
+      { member: JSON.stringify(jsonOne), score: at },
+    ]);
+    const config = loadConfig({ env: { QUARTILE_PIXELS_QUEUE_KEY: randomBytes(32).toString('base64') } });
+    const options = { state, transport: new EmbeddedTransport(), warehouse, codec: new RecordCodec(), sealer: new BinarySealer(randomBytes(32)), config, logger: silentLogger() };
+    await takeOverEarlierQueue(options);
+    await takeOverEarlierQueue(options); // nothing left: nothing written twice
+    const all = [...lines, ...jsonBatch, jsonOne];
+    assert.deepEqual(await stored(all.map((r) => r.event_id)), expected(all, '2026-11-25 12:00:00.123'));
+    assert.equal((await state.sortedRange(earlierKeys.outbox, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)).length, 0, 'the outbox is empty');
   });
 });

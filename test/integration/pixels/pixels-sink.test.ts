@@ -1,8 +1,9 @@
 /**
  * Vendor pixels as the vendors see them, on both backends: local vendor servers on
  * 127.0.0.2–4 count every hit and can be slow, failing or flaky. One engine (role all,
- * with its own pixels sink off) runs the collector and the warehouse; each test runs
- * its own pipeline member(s) with the pixels config it needs.
+ * with its own pixels off) runs the collector and the warehouse; each test runs its own
+ * pipeline member(s), which record beacons and deliver them, with the pixels config it
+ * needs.
  *
  * Covered: macros and the server-side headers; a consent matrix (TCF, GPP, no
  * consent, GDPR not applying, limit-ad-tracking, a vendor with no GVL id); retries
@@ -10,9 +11,9 @@
  * topic and `dlq replay` re-firing only the failed beacon; giving up on beacons that
  * waited past their deadline behind a paused vendor; no double fire after a
  * crash before commit; the circuit breaker; the SSRF guard and redirects; pause and
- * resume, a slow vendor not holding the partition, and no raw IP or user agent in the
- * queued state; a takeover of what a stopped member left queued, in the current queue
- * layout and the earlier one.
+ * resume, a slow vendor not holding the partition, and no raw IP, user agent or URI in
+ * what waits in the event log; a takeover of what a stopped member left waiting, and
+ * of what earlier versions left queued in the state store (both of their layouts).
  */
 import { crashingBeforeCommit } from '../../helpers/crashing-transport.ts';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -26,9 +27,9 @@ import { TOPICS } from '../../../src/transport/topics.ts';
 import type { Transport } from '../../../src/transport/transport.ts';
 import type { DeadLetter } from '../../../schemas/types.ts';
 import { loadHashKey } from '../../../processors/hash/hash-keys.ts';
-import { ContextSealer, loadQueueKey, vendorScopedIfa, type EventContext } from '../../../sinks/pixels/event-context.ts';
-import { keys, type BeaconJob } from '../../../sinks/pixels/ledger.ts';
-import { backendSets, readTopic, type TestEngine } from '../../helpers/engine.ts';
+import { ContextSealer, loadQueueKey, vendorScopedIfa } from '../../../sinks/pixels/event-context.ts';
+import { earlierKeys, type EarlierJob } from '../../../sinks/pixels/ledger.ts';
+import { backendSets, keyedBy, readTopic, type TestEngine } from '../../helpers/engine.ts';
 import { adFor, playEvent, sendEvents, startPipelineEngine } from '../../helpers/pipeline.ts';
 import { sleep, waitFor } from '../../helpers/wait.ts';
 import { gppWithTcf, tcfString } from '../../unit/pixels/tcf-strings.ts';
@@ -84,7 +85,7 @@ for (const set of backendSets()) {
         // On the shared Kafka the raw topic also holds earlier runs' events, whose registry
         // entries are gone: dead-letter them at once rather than after look-up retries.
         pipeline: { ...base.config.pipeline, resolveRetries: 0 },
-        pixels: { ...base.config.pixels, enabled: true, retryBaseMs: 50, retryMaxDelayMs: 300, outcomeFlushMs: 100, orphanAfterMs: 500, ...pixels },
+        pixels: { ...base.config.pixels, enabled: true, retryBaseMs: 50, retryMaxDelayMs: 300, outcomeFlushMs: 100, ...pixels },
       } as QuartileConfig;
       const m = new PipelineComponent(
         { ...base, config, backends: { ...base.backends, transport: options.transport ?? base.backends.transport } },
@@ -234,7 +235,8 @@ for (const set of backendSets()) {
       const [letter] = await letters(eventId);
       assert.deepEqual([letter!.code, letter!.stage, letter!.vendor, letter!.eventType, letter!.retriable], ['SINK_PIXEL_RETRIES_EXHAUSTED', 'sinks/pixels', 'dv', 'impression', true]);
       assert.ok(letter!.attempts >= 2, `${letter!.attempts} attempts`);
-      assert.ok(letter!.originalValue.length > 0, 'the raw event is kept for the replay');
+      assert.ok(letter!.originalValue.length > 0, 'the beacon is kept, sealed, for the replay');
+      assert.ok(!letter!.originalValue.toString('latin1').includes(UA), 'sealed');
       const failedHits = dv.hitsOn(`/${id}/down`).length;
       const failed = await rows([eventId], 2);
       assert.deepEqual(failed.map((r) => [r.vendor, r.outcome, r.reason]), [['dv', 'failed', 'SINK_PIXEL_RETRIES_EXHAUSTED'], ['ias', 'delivered', '']]);
@@ -283,7 +285,7 @@ for (const set of backendSets()) {
       await stop(doomed); // "crash": acknowledged, never committed; some beacons still queued
       const survivor = await member({}, { groupId });
       await waitFor('every beacon delivered', () => dv.hitsOn(`/${id}/`).length >= 12, 60_000);
-      await sleep(1500); // past orphanAfterMs: nothing else shows up
+      await sleep(1500); // nothing else shows up
       assert.equal(dv.hitsOn(`/${id}/imp`).length, 6);
       assert.equal(dv.hitsOn(`/${id}/start`).length, 6);
       await stop(survivor);
@@ -358,16 +360,15 @@ for (const set of backendSets()) {
       assert.equal(m.pixels!.queueDepth()['ias'], 5, 'committed while the slow vendor had not answered yet');
       assert.equal(dv.hitsOn(`/${id}/`).length, 0, 'paused: nothing fired');
 
-      // What waits in the state store holds no raw device identifier: the queue holds
-      // the job (the URI template), the contexts are sealed.
-      const eventId = events[0]!['eventId'] as string;
-      const queued = await ctx().backends.state.sortedRange(keys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-      const queuedJob = queued.find((x) => x.member.includes(`"${eventId}|dv|`))?.member ?? '';
-      assert.ok(queuedJob.includes(`/${id}/imp`) && !queuedJob.includes(UA), 'the job holds the URI template, not the device');
-      const job = JSON.parse(queuedJob) as BeaconJob;
-      const sealed = await ctx().backends.state.get(job.ctx ?? 'none');
-      assert.ok(sealed !== null, 'the context is queued');
-      assert.ok(!sealed.includes(UA) && !sealed.includes('127.0.0.1') && !sealed.includes('ifa-raw-789'));
+      // What waits in the event log holds no raw device identifier, nor the URIs: the
+      // beacons and their events' contexts are sealed, on the work topic and the retry topic.
+      const waiting = await readTopic(ctx().backends.transport, TOPICS.beaconRetries, 1, keyedBy('127.0.0.2'));
+      assert.equal((await ctx().codec.decode(TOPICS.beaconRetries, waiting[0]!.value!)).host, '127.0.0.2', 'the paused vendor\'s beacons wait on the retry topic');
+      const work = await readTopic(ctx().backends.transport, TOPICS.beacons, 1);
+      for (const r of [...waiting, ...work]) {
+        const bytes = r.value!.toString('latin1');
+        assert.ok(!bytes.includes(UA) && !bytes.includes('127.0.0.1') && !bytes.includes('ifa-raw-789') && !bytes.includes(`/${id}/`), 'sealed');
+      }
 
       await sleep(600);
       assert.equal(dv.hitsOn(`/${id}/`).length, 0);
@@ -379,7 +380,7 @@ for (const set of backendSets()) {
       await stop(m);
     });
 
-    it('takes over what a stopped member left queued, in the current and the earlier queue layout', async () => {
+    it('takes over what a stopped member left waiting, and what earlier versions left queued in the state store', async () => {
       const id = tag('takeover');
       const state = ctx().backends.state;
       const { token } = await adFor(t, { impressionUris: [dv.url(`/${id}/imp?cb=[CACHEBUSTING]`)] });
@@ -389,42 +390,52 @@ for (const set of backendSets()) {
       const sessions = Array.from({ length: 4 }, () => `s-${randomUUID()}`);
       const events = sessions.map((s) => playEvent(token, s, `${s}-1`, 'impression'));
       await sendEvents(t, events);
-      await waitFor('committed with the beacons queued', async () => {
+      await waitFor('committed with the beacons waiting', async () => {
         const lag = await ctx().backends.transport.lag(groupId, TOPICS.raw);
         return lag.length > 0 && lag.every((p) => p.lag === 0) && first.pixels!.queueDepth()['dv'] === 4;
       }, 60_000);
-      await stop(first); // its beacons stay in the durable queue, committed: only a takeover fires them
+      await stop(first); // its beacons wait on the retry topic, uncommitted: only a takeover fires them
 
-      // A beacon an earlier version left queued: its job and sealed event context under keys of their own.
+      // Beacons earlier versions queued in the state store, in both of their layouts.
+      const sealer = new ContextSealer(loadQueueKey(ctx().config));
+      const now = Date.now();
+      const context = (eventId: string) => ({
+        eventId, eventType: 'impression', adInstanceId: `ai-${eventId}`, macros: {}, device: { ip: '198.51.100.9', userAgent: UA },
+        ifa: null, ifaType: null, limitAdTracking: false, source: { topic: TOPICS.raw, partition: 0, offset: '0' }, originalKey: null, originalValue: Buffer.from('raw').toString('base64'), // earlier versions kept the raw record
+      });
+      const previousEvent = randomUUID();
+      const previousId = `${previousEvent}|dv|previous`;
+      const batchKey = earlierKeys.contexts(randomUUID());
+      const previousJob: EarlierJob = { id: previousId, eventId: previousEvent, eventType: 'impression', vendor: 'dv', host: '127.0.0.2', template: dv.url(`/${id}/previous`), uriHash: 'previous', firstAt: now, ctx: batchKey, attempts: 0, due: now };
+      await state.set(`px:l:${previousId}`, 'p', 600_000);
+      await state.set(batchKey, sealer.seal([context(previousEvent)], batchKey), 600_000);
+      await state.sortedAdd(earlierKeys.queue('127.0.0.2'), [{ member: JSON.stringify(previousJob), score: now - 1_000 }]);
+      await state.sortedAdd(earlierKeys.hosts, [{ member: '127.0.0.2', score: now }]);
       const legacyEvent = randomUUID();
       const legacyId = `${legacyEvent}|dv|legacy`;
-      const now = Date.now();
-      const legacyJob: BeaconJob = { id: legacyId, eventId: legacyEvent, eventType: 'impression', vendor: 'dv', host: '127.0.0.2', template: dv.url(`/${id}/legacy`), uriHash: 'legacy', firstAt: now, attempts: 0, due: now };
-      const legacyCtx: EventContext = {
-        eventId: legacyEvent, eventType: 'impression', adInstanceId: `ai-${legacyEvent}`, macros: {}, device: { ip: '198.51.100.9', userAgent: UA },
-        ifa: null, ifaType: null, limitAdTracking: false, source: { topic: TOPICS.raw, partition: 0, offset: '0' }, originalKey: null, originalValue: '',
-      };
-      const sealer = new ContextSealer(loadQueueKey(ctx().config));
+      const legacyJob: EarlierJob = { id: legacyId, eventId: legacyEvent, eventType: 'impression', vendor: 'dv', host: '127.0.0.2', template: dv.url(`/${id}/legacy`), uriHash: 'legacy', firstAt: now, attempts: 0, due: now };
       await state.set(`px:l:${legacyId}`, 'p', 600_000);
-      await state.set(`px:j:${legacyId}`, JSON.stringify(legacyJob), 600_000);
-      await state.set(`px:e:${legacyEvent}`, sealer.seal(legacyCtx, `px:e:${legacyEvent}`), 600_000);
-      await state.sortedAdd('px:q:127.0.0.2', [{ member: legacyId, score: now - 1_000 }]);
-      await state.sortedAdd('px:hosts', [{ member: '127.0.0.2', score: now }]);
+      await state.set(earlierKeys.legacyJob(legacyId), JSON.stringify(legacyJob), 600_000);
+      await state.set(earlierKeys.legacyContext(legacyEvent), sealer.seal(context(legacyEvent), earlierKeys.legacyContext(legacyEvent)), 600_000);
+      await state.sortedAdd(earlierKeys.legacyQueue('127.0.0.2'), [{ member: legacyId, score: now - 1_000 }]);
+      await state.sortedAdd(earlierKeys.legacyHosts, [{ member: '127.0.0.2', score: now }]);
 
       const second = await member({}, { groupId });
       await second.pixels!.resume('dv');
       await waitFor('the stopped member\'s beacons fired', () => dv.hitsOn(`/${id}/imp`).length === 4, 30_000);
-      await waitFor('the earlier layout\'s beacon fired', () => dv.hitsOn(`/${id}/legacy`).length === 1, 30_000);
+      await waitFor('the earlier versions\' beacons fired', () => dv.hitsOn(`/${id}/previous`).length === 1 && dv.hitsOn(`/${id}/legacy`).length === 1, 30_000);
       const found = await rows(events.map((e) => e['eventId'] as string), 4);
       assert.deepEqual(found.map((r) => [r.vendor, r.outcome]), Array(4).fill(['dv', 'delivered']));
+      assert.equal(dv.hitsOn(`/${id}/previous`)[0]!.headers['x-device-user-agent'], UA, 'the context came from the sealed batch');
       assert.equal(dv.hitsOn(`/${id}/legacy`)[0]!.headers['x-device-user-agent'], UA, 'the context came from the sealed blob');
-      await waitFor('both queues emptied of them', async () => {
-        const current = await state.sortedRange(keys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-        const legacy = await state.sortedRange('px:q:127.0.0.2', Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-        return !current.some((m) => m.member.includes(`/${id}/`)) && !legacy.some((m) => m.member === legacyId) && (await state.get(`px:j:${legacyId}`)) === null;
+      await waitFor('the earlier queues emptied', async () => {
+        const current = await state.sortedRange(earlierKeys.queue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+        const legacy = await state.sortedRange(earlierKeys.legacyQueue('127.0.0.2'), Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+        return current.length === 0 && legacy.length === 0 && (await state.get(earlierKeys.legacyJob(legacyId))) === null;
       }, 10_000);
-      await sleep(1500); // past orphanAfterMs: nothing fires twice
+      await sleep(1500); // nothing fires twice
       assert.equal(dv.hitsOn(`/${id}/imp`).length, 4);
+      assert.equal(dv.hitsOn(`/${id}/previous`).length, 1);
       assert.equal(dv.hitsOn(`/${id}/legacy`).length, 1);
       await stop(second);
     });

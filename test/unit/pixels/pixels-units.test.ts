@@ -1,7 +1,7 @@
 /**
  * The pixels sink's pure parts, table-driven: which beacons an event fires, the
- * consent gate, the macros of one beacon, the sealed context, the retry decision, the
- * circuit breaker and the token bucket.
+ * consent gate, the macros of one beacon, the sealed beacon batch, the commit tracker,
+ * the retry decision, the circuit breaker and the token bucket.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,10 @@ import { sampleMetadata } from '../../helpers/metadata.ts';
 import { BeaconSelector, hostOf } from '../../../sinks/pixels/select-beacons.ts';
 import { ConsentGate } from '../../../sinks/pixels/consent.ts';
 import { DEFAULT_PIXEL_VENDORS, VendorDirectory, checkPixelVendors, type PixelsSinkConfig } from '../../../sinks/pixels/config.ts';
-import { ContextSealer, beaconMacros, vendorScopedIfa, type EventContext } from '../../../sinks/pixels/event-context.ts';
+import { beaconMacros, deliveryMacros, vendorScopedIfa, type EventContext } from '../../../sinks/pixels/event-context.ts';
+import { BinarySealer, packBatch, unpackBatch, type BeaconBatchContent } from '../../../sinks/pixels/beacon-batch.ts';
+import { CommitTracker } from '../../../sinks/pixels/commit-tracker.ts';
+import { isQuartileError } from '../../../src/core/errors.ts';
 import { decide, reasonOf } from '../../../sinks/pixels/retry-policy.ts';
 import { CircuitBreaker, TokenBucket } from '../../../sinks/pixels/circuit-breaker.ts';
 import { expandMacros } from '../../../src/ads/vast/macros.ts';
@@ -141,17 +144,18 @@ describe('the consent gate', () => {
 describe('the macros of one beacon', () => {
   const ctx: EventContext = {
     eventId: 'e1', eventType: 'impression', adInstanceId: 'ai', device: { ip: '198.51.100.7', userAgent: 'Roku/DVP 12 (x)' }, ifa: 'AAAA-BBBB', ifaType: 'rida', limitAdTracking: false,
-    macros: { SERVERSIDE: 1, LIMITADTRACKING: false, DEVICEUA: 'Roku/DVP 12 (x)', ADPLAYHEAD: 5250, GDPRCONSENT: 'CQabc', REGULATIONS: ['gdpr'], GPPSECTIONID: [2, 6] },
-    source: { topic: 'ads.events.raw', partition: 1, offset: '5' }, originalKey: null, originalValue: '',
+    macros: { LIMITADTRACKING: false, ADPLAYHEAD: 5250, GDPRCONSENT: 'CQabc', REGULATIONS: ['gdpr'], GPPSECTIONID: [2, 6] },
+    source: { topic: 'ads.events.raw', partition: 1, offset: '5' },
   };
+  const eventMacros = deliveryMacros(ctx, 'Quartile/0.1 (server-side)');
   const key = Buffer.alloc(32, 1);
-  const tpl = 'https://v.example/p?ifa=[IFA]&t=[IFATYPE]&ua=[DEVICEUA]&ph=[ADPLAYHEAD]&ss=[SERVERSIDE]&lat=[LIMITADTRACKING]&gdpr=[GDPRCONSENT]&reg=[REGULATIONS]&sid=[GPPSECTIONID]&e=[ERRORCODE]&x=[NOTAMACRO]';
-  it('hashes the IFA per vendor by default, and expands the rest (RFC 3986, -1 for unknown)', () => {
-    const url = expandMacros(tpl, beaconMacros(ctx, 'dv', 'hashed', key, undefined));
+  const tpl = 'https://v.example/p?ifa=[IFA]&t=[IFATYPE]&ua=[DEVICEUA]&ip=[DEVICEIP]&ph=[ADPLAYHEAD]&ss=[SERVERSIDE]&lat=[LIMITADTRACKING]&gdpr=[GDPRCONSENT]&reg=[REGULATIONS]&sid=[GPPSECTIONID]&e=[ERRORCODE]&x=[NOTAMACRO]';
+  it('hashes the IFA per vendor by default, and expands the rest (RFC 3986, -1 for unknown), the device\'s and Quartile\'s own included', () => {
+    const url = expandMacros(tpl, beaconMacros(ctx, eventMacros, 'dv', 'hashed', key, undefined));
     const ifa = vendorScopedIfa(key, 'dv', 'AAAA-BBBB');
     assert.match(ifa, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.notEqual(ifa, vendorScopedIfa(key, 'ias', 'AAAA-BBBB'), 'each vendor gets its own');
-    assert.equal(url, `https://v.example/p?ifa=${ifa}&t=ppid&ua=Roku%2FDVP%2012%20%28x%29&ph=00%3A00%3A05.250&ss=1&lat=0&gdpr=CQabc&reg=gdpr&sid=2,6&e=-1&x=[NOTAMACRO]`);
+    assert.equal(url, `https://v.example/p?ifa=${ifa}&t=ppid&ua=Roku%2FDVP%2012%20%28x%29&ip=198.51.100.7&ph=00%3A00%3A05.250&ss=1&lat=0&gdpr=CQabc&reg=gdpr&sid=2,6&e=-1&x=[NOTAMACRO]`);
   });
   const ifaCases: Array<[string, EventContext, 'hashed' | 'raw' | 'withheld', string]> = [
     ['raw', ctx, 'raw', 'ifa=AAAA-BBBB&t=rida'],
@@ -160,15 +164,95 @@ describe('the macros of one beacon', () => {
     ['no IFA is unknown', { ...ctx, ifa: null, ifaType: null }, 'hashed', 'ifa=-1&t=-1'],
   ];
   for (const [name, c, mode, expected] of ifaCases) {
-    it(`[IFA] ${name}`, () => assert.equal(expandMacros('ifa=[IFA]&t=[IFATYPE]', beaconMacros(c, 'dv', mode, key, undefined)), expected));
+    it(`[IFA] ${name}`, () => assert.equal(expandMacros('ifa=[IFA]&t=[IFATYPE]', beaconMacros(c, eventMacros, 'dv', mode, key, undefined)), expected));
   }
-  it('seals the context so the state store never sees the IP or user agent', () => {
-    const sealer = new ContextSealer(randomBytes(32));
-    const blob = sealer.seal(ctx, 'px:e:e1');
-    assert.ok(!blob.includes('198.51.100.7') && !Buffer.from(blob.split('.')[3]!, 'base64url').toString('latin1').includes('Roku'));
-    assert.deepEqual(sealer.open(blob, 'px:e:e1'), ctx);
-    assert.equal(sealer.open(blob, 'px:e:other'), null, 'bound to its key');
-    assert.equal(new ContextSealer(randomBytes(32)).open(blob, 'px:e:e1'), null, 'another queue key cannot open it');
+});
+
+describe('a sealed beacon batch', () => {
+  const content: BeaconBatchContent = {
+    targets: [
+      { template: 'https://v.example/imp?ua=[DEVICEUA]', host: 'v.example', uriHash: 'h1', scope: 'event', vendor: 'dv' },
+      { template: 'https://v.example/ne?r=[REASON]', host: 'v.example', uriHash: 'h2', scope: 'adInstance', vendor: 'dv', macros: { REASON: 2 } },
+      { template: '[DOMAIN]/x', host: null, uriHash: 'h3', scope: 'event', vendor: 'invalid-uri' },
+    ],
+    contexts: [
+      {
+        eventId: 'e1', eventType: 'impression', adInstanceId: 'ai', device: { ip: '198.51.100.7', userAgent: 'Roku/DVP 12 (x)' }, ifa: 'AAAA-BBBB', ifaType: 'rida', limitAdTracking: false,
+        macros: { GDPRCONSENT: 'CQabc', GPPSECTIONID: [2, 6] }, source: { topic: 'ads.events.raw', partition: 1, offset: '5' },
+      },
+      {
+        eventId: 'e2', eventType: 'start', adInstanceId: 'ai', device: { ip: null, userAgent: null }, ifa: null, ifaType: null, limitAdTracking: true,
+        macros: {}, source: { topic: 'ads.events.raw', partition: 2, offset: '9' },
+      },
+    ],
+    beacons: [
+      { ctx: 0, target: 0, firstAt: 1_700_000_000_000, attempts: 0, due: 1_700_000_000_000, replay: false, verdict: null },
+      { ctx: 0, target: 1, firstAt: 1_700_000_000_000, attempts: 3, due: 1_700_000_004_000, replay: true, verdict: null },
+      { ctx: 1, target: 2, firstAt: 1_700_000_000_500, attempts: 0, due: 1_700_000_000_500, replay: false, verdict: 'SINK_PIXEL_URL_INVALID' },
+    ],
+  };
+
+  it('comes back whole', () => {
+    assert.deepEqual(unpackBatch(packBatch(content)), content);
+  });
+
+  it('keeps the IP, user agent and URIs out of the event log, and opens only with its key and record key', () => {
+    const sealer = new BinarySealer(randomBytes(32));
+    const blob = sealer.seal(packBatch(content), 'batch-1');
+    const text = blob.toString('latin1');
+    assert.ok(!text.includes('198.51.100.7') && !text.includes('Roku') && !text.includes('v.example'));
+    assert.deepEqual(unpackBatch(sealer.open(blob, 'batch-1')!), content);
+    assert.equal(sealer.open(blob, 'batch-2'), null, 'bound to its record key');
+    assert.equal(new BinarySealer(randomBytes(32)).open(blob, 'batch-1'), null, 'another queue key cannot open it');
+    const altered = Buffer.from(blob);
+    altered[altered.length - 1]! ^= 1;
+    assert.equal(sealer.open(altered, 'batch-1'), null, 'an altered blob is refused');
+  });
+
+  it('refuses bytes that are not a batch with SINK_PIXEL_CONTEXT_LOST', () => {
+    for (const bytes of [Buffer.alloc(2), Buffer.from('{"v":9}'), Buffer.from('null')]) {
+      assert.throws(() => unpackBatch(bytes), (e: unknown) => isQuartileError(e, 'SINK_PIXEL_CONTEXT_LOST'));
+    }
+  });
+});
+
+describe('the commit tracker', () => {
+  it('commits a partition only past records whose beacons are all settled, whatever order they settle in', () => {
+    const t = new CommitTracker();
+    const a = t.open('w', 0, 10, 2)!;
+    const b = t.open('w', 0, 11, 1)!;
+    const c = t.open('w', 0, 12, 0)!;
+    assert.deepEqual(t.due(), [], 'nothing settled at the head');
+    t.settle(b);
+    assert.deepEqual(t.due(), [], 'a later record settled first does not move the commit');
+    t.settle(a);
+    assert.deepEqual(t.due(), [], 'the head record still has a beacon');
+    t.settle(a);
+    assert.deepEqual(t.due(), [{ topic: 'w', partition: 0, offset: '13' }], 'past the settled head and the empty record after it');
+    assert.equal(c.pending, 0);
+    assert.equal(t.unsettled, 0);
+  });
+
+  it('offers a commit again until it is acknowledged, and never twice once it is', () => {
+    const t = new CommitTracker();
+    t.settle(t.open('w', 1, 0, 1)!);
+    assert.deepEqual(t.due(), [{ topic: 'w', partition: 1, offset: '1' }]);
+    assert.deepEqual(t.due(), [{ topic: 'w', partition: 1, offset: '1' }], 'the commit failed: offered again');
+    t.acknowledge([{ topic: 'w', partition: 1, offset: '1' }]);
+    assert.deepEqual(t.due(), []);
+  });
+
+  it('ignores a record taken twice, and abandons a partition taken away', () => {
+    const t = new CommitTracker();
+    const a = t.open('w', 2, 5, 1)!;
+    assert.equal(t.open('w', 2, 5, 1), undefined, 'a fetch delivered it twice');
+    t.open('w', 3, 0, 1);
+    assert.equal(t.unsettled, 2);
+    t.revoke('w', 2);
+    assert.ok(a.abandoned);
+    assert.equal(t.unsettled, 1);
+    t.settle(a);
+    assert.deepEqual(t.due(), [], 'an abandoned partition is never committed here');
   });
 });
 

@@ -26,9 +26,10 @@ function visit(schema: unknown, fn: (node: Node, path: string) => void, path = '
 }
 
 describe('schemas', () => {
-  it('defines the six records of the contract', () => {
+  it('defines the seven records of the contract', () => {
     const names = current.map((f) => avro.Type.forSchema(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))).name);
     assert.deepEqual(names.sort(), [
+      'quartile.beacons.BeaconBatch',
       'quartile.events.AdEvent',
       'quartile.events.AdSession',
       'quartile.events.DeadLetter',
