@@ -84,7 +84,7 @@ async function surge(name: string, cluster: ChaosCluster, options: SimulationOpt
   const oneProcess = cluster.collector === cluster.pipelines[0];
   const parts = oneProcess
     ? { simulator: undefined, engine: cluster.collector }
-    : { simulator: undefined, warehouse: cluster.warehouse, collector: cluster.collector, 'ads-manager': cluster.adsManager, pipeline: cluster.pipelines[0]! };
+    : { simulator: undefined, warehouse: cluster.warehouse, collector: cluster.collector, 'ads-manager': cluster.adsManager, pipeline: cluster.pipelines[0]!, ...(cluster.pixels === undefined ? {} : { pixels: cluster.pixels }) };
   const peak: Record<string, number> = {};
   const seen = new Set<number | undefined>();
   const distinct = Object.entries(parts).filter(([, part]) => {
@@ -139,6 +139,7 @@ export default async function e2e(args: readonly string[]): Promise<Figures> {
   const viewers = Number(flag(args, '--viewers') ?? 100_000);
   const speed = Number(flag(args, '--speed') ?? 1);
   const only = flag(args, '--only');
+  const pixelsNice = flag(args, '--pixels-nice');
   const options: SimulationOptions = { ...DEFAULT_SIMULATION, viewers, breaks: 1, podSize: 3, speed, herdJitterMs: 5000, cueLeadMs: 5000, clients: 16, seed: 8 };
   let embedded: Awaited<ReturnType<typeof surge>> | undefined;
   let real: Awaited<ReturnType<typeof surge>> | undefined;
@@ -157,7 +158,7 @@ export default async function e2e(args: readonly string[]): Promise<Figures> {
   }
   if (only !== 'embedded') {
     if (process.env['QUARTILE_KAFKA_BROKERS'] === undefined) throw new Error('The real-services run needs ci/services: eval "$(ci/services up)" first, or pass --only embedded.');
-    const cluster = await startChaosCluster({ config: vendorLimits });
+    const cluster = await startChaosCluster({ config: vendorLimits, ...(pixelsNice === undefined ? {} : { pixelsProcess: { nice: Number(pixelsNice) } }) });
     try {
       real = await surge('real services (collector, Ads Manager, pipeline, warehouse as processes)', cluster, options);
     } finally {

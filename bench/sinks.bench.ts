@@ -12,8 +12,10 @@
  * with macros) go through `PixelsSink.write()` in pipeline-sized batches, and the run
  * ends when every beacon is delivered to the vendor servers, which run in a second
  * process (bench/sinks-vendor.ts, on raw sockets: cheap enough not to be what is measured). `beaconsPerSec` = beacons ÷ that time; it includes
- * the durable queueing, the lease and ledger checks, macro expansion, the HTTP GETs
- * and the outcome rows written to beacon_deliveries. Interleaved with each run, the
+ * the whole path: recording the work on ads.beacons (selection, consent, sealing),
+ * beacon delivery taking it back (opening, the ledger claims), macro expansion, the
+ * HTTP GETs, and the outcome rows written to beacon_deliveries with the final ledger
+ * entries. Interleaved with each run, the
  * HTTP floor: the same number of GETs to the same vendor servers straight through the
  * beacon dispatcher (same undici pool, same headers, same concurrency), nothing else.
  * `beaconsVsHttpFloor` = sink ÷ floor (medians); the machine's load moves both alike.
@@ -44,6 +46,7 @@ import { PipelineEvent, type PipelineOutput } from '../src/pipeline/pipeline-eve
 import type { AdMetadata } from '../src/ads/registry/ad-metadata.ts';
 import type { EnrichedAdEvent } from '../schemas/types.ts';
 import { PixelsSink } from '../sinks/pixels/sink.ts';
+import { BeaconDeliverer } from '../sinks/pixels/deliverer.ts';
 import { BeaconDispatcher } from '../src/beacons/dispatcher.ts';
 import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
 import { adEventRow, billableRow } from '../sinks/clickhouse/rows.ts';
@@ -120,10 +123,16 @@ interface BeaconRun {
   readonly perCpuSecond: number;
 }
 
-/** One beacon run: `impressions` × 3 beacons through write() until all are delivered. */
-async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: number, batch: number, run: number, label = `run ${run}`): Promise<BeaconRun> {
-  const sink = new PixelsSink(ctx);
+/** Beacons delivered so far, by the metric delivery counts them in. */
+async function deliveredSoFar(ctx: EngineContext): Promise<number> {
+  const delivered = await ctx.metrics.pixelBeacons.get();
+  return delivered.values.filter((v) => v.labels['outcome'] === 'delivered').reduce((n, v) => n + v.value, 0);
+}
+
+/** One beacon run: `impressions` × 3 beacons through write() until delivery has delivered them all. */
+async function beaconRun(ctx: EngineContext, sink: PixelsSink, metadata: AdMetadata, impressions: number, batch: number, run: number, label = `run ${run}`): Promise<BeaconRun> {
   const outputs = Array.from({ length: impressions }, (_, i) => output(enriched(i, run * 1_000_000 + i), metadata, ['pixels']));
+  const target = (await deliveredSoFar(ctx)) + impressions * 3;
   const stopProfile = await profileWindow(`sinks-beacons-${label}`);
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -135,17 +144,14 @@ async function beaconRun(ctx: EngineContext, metadata: AdMetadata, impressions: 
       await new Promise((r) => setTimeout(r, 5)); // backpressure: the runtime would wait too
     }
   }
-  while (Object.keys(sink.queueDepth()).length > 0) await new Promise((r) => setTimeout(r, 2));
+  while ((await deliveredSoFar(ctx)) < target) await new Promise((r) => setTimeout(r, 2));
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
   await stopProfile();
-  await sink.close();
-  const delivered = await ctx.metrics.pixelBeacons.get();
-  const count = delivered.values.filter((v) => v.labels['outcome'] === 'delivered').reduce((n, v) => n + v.value, 0);
   const rate = (impressions * 3) / seconds;
   const perCpuSecond = (impressions * 3) / cpuSeconds;
-  say(`  ${label}: ${impressions * 3} beacons in ${seconds.toFixed(2)} s = ${Math.round(rate)} beacons/s; ${cpuSeconds.toFixed(2)} CPU s = ${Math.round(perCpuSecond)} beacons per CPU second (delivered so far: ${count})`);
+  say(`  ${label}: ${impressions * 3} beacons in ${seconds.toFixed(2)} s = ${Math.round(rate)} beacons/s; ${cpuSeconds.toFixed(2)} CPU s = ${Math.round(perCpuSecond)} beacons per CPU second (delivered so far: ${await deliveredSoFar(ctx)})`);
   return { rate, perCpuSecond };
 }
 
@@ -183,11 +189,19 @@ async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: Be
     say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
     return rate;
   };
-  await floorRun(); // warm-up
-  await beaconRun(ctx, metadata, impressions, batch, 0, 'warm-up');
-  for (let run = 1; run <= setup.runs; run++) {
-    floors.push(await floorRun());
-    runs.push(await beaconRun(ctx, metadata, impressions, batch, run));
+  const sink = new PixelsSink(ctx, { deliveryGroupId: 'bench-pixels' });
+  const delivery = new BeaconDeliverer(ctx, { groupId: 'bench-pixels' });
+  await delivery.start();
+  try {
+    await floorRun(); // warm-up
+    await beaconRun(ctx, sink, metadata, impressions, batch, 0, 'warm-up');
+    for (let run = 1; run <= setup.runs; run++) {
+      floors.push(await floorRun());
+      runs.push(await beaconRun(ctx, sink, metadata, impressions, batch, run));
+    }
+  } finally {
+    await delivery.stop();
+    await sink.close();
   }
   const beaconsPerSec = median(runs.map((r) => r.rate));
   const beaconsPerCpuSec = median(runs.map((r) => r.perCpuSecond));

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -31,7 +31,7 @@ export function chaosSkip(): string | false {
   return [service('kafka'), service('schemaRegistry'), service('redis')].find((s) => s.skip)?.skip ?? false;
 }
 
-type Role = 'collector' | 'ads-manager' | 'pipeline' | 'warehouse' | 'all';
+type Role = 'collector' | 'ads-manager' | 'pipeline' | 'pixels' | 'warehouse' | 'all';
 
 /** One running part. */
 export interface Part {
@@ -52,6 +52,8 @@ export interface ChaosCluster {
   readonly collector: Part;
   readonly adsManager: Part;
   readonly pipelines: readonly Part[];
+  /** Beacon delivery's own process, when the cluster runs one (`pixels`); otherwise the pipelines deliver. */
+  readonly pixels: Part | undefined;
   /** The warehouse server process. */
   readonly warehouse: Part;
   stop(): Promise<void>;
@@ -94,6 +96,12 @@ export interface ClusterOptions {
   readonly embedded?: boolean;
   /** Extra config for every engine process (merged over the simulation's). */
   readonly config?: Record<string, unknown>;
+  /**
+   * Run beacon delivery in a process of its own (`--role pixels`, the pipelines with
+   * `pixels.deliver` off), at this CPU niceness (0–19): at a surge, billing keeps the
+   * CPU and beacons wait in Kafka.
+   */
+  readonly pixelsProcess?: { readonly nice: number };
 }
 
 /** Starts a cluster with topics, keys and tables of its own. */
@@ -107,7 +115,15 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
     ...base,
     ...options.config,
     ads: { ...(base['ads'] as object), capKeySecret: secret() },
-    pixels: { ...(base['pixels'] as object), queueKey: secret(), retryBaseMs: 200, retryMaxDelayMs: 3000, breakerCooldownMs: 1000, ...((options.config?.['pixels'] as object) ?? {}) },
+    pixels: {
+      ...(base['pixels'] as object),
+      queueKey: secret(),
+      retryBaseMs: 200,
+      retryMaxDelayMs: 3000,
+      breakerCooldownMs: 1000,
+      ...((options.config?.['pixels'] as object) ?? {}),
+      ...(options.pixelsProcess === undefined ? {} : { deliver: false }),
+    },
     pipeline: { ...(base['pipeline'] as object), hashKeys: JSON.stringify([{ kid: 'h1', secret: randomBytes(32).toString('base64url'), createdAt: '2026-01-01T00:00:00Z' }]), ...((options.config?.['pipeline'] as object) ?? {}) },
     tokens: { jwks: JSON.stringify({ keys: [generateJwk('k1', Date.now())] }) },
     admin: { token: adminToken },
@@ -143,6 +159,7 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
       collector: all,
       adsManager: all,
       pipelines: [all],
+      pixels: undefined,
       warehouse: all,
       async stop() {
         if (all.alive()) await all.kill('SIGTERM').catch(() => {});
@@ -164,8 +181,9 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
       pid: () => child.pid,
     };
   }, warehousePort);
-  const engine = (role: Role) => async (port: number) => {
+  const engine = (role: Role, nice = 0) => async (port: number) => {
     const p: EngineProcess = await startEngineProcess(['--role', role, '--port', String(port)], { ...env, QUARTILE_HTTP_PORT: String(port), QUARTILE_DATA_DIR: join(dir, `${role}-${port}`) });
+    if (nice > 0 && p.child.pid !== undefined) setPriority(p.child.pid, nice);
     await waitFor(`${role} ready`, async () => (await fetch(`${p.url}/readyz`).catch(() => undefined))?.ok === true, 120_000, 250);
     return { url: p.url, kill: (signal: NodeJS.Signals) => p.stop(signal), alive: () => p.child.exitCode === null && p.child.signalCode === null, pid: () => p.child.pid };
   };
@@ -178,15 +196,18 @@ export async function startChaosCluster(options: ClusterOptions = {}): Promise<C
     parts.push(collector);
     const adsManager = await processPart('ads-manager', engine('ads-manager'), await freePort());
     parts.push(adsManager);
+    const pixels = options.pixelsProcess === undefined ? undefined : await processPart('pixels', engine('pixels', options.pixelsProcess.nice), await freePort());
+    if (pixels !== undefined) parts.push(pixels);
     return {
       adminToken,
       adServerPort,
       collector,
       adsManager,
       pipelines,
+      pixels,
       warehouse,
       async stop() {
-        for (const p of [collector, adsManager, ...pipelines]) if (p.alive()) await p.kill('SIGTERM').catch(() => {});
+        for (const p of [collector, adsManager, ...pipelines, ...(pixels === undefined ? [] : [pixels])]) if (p.alive()) await p.kill('SIGTERM').catch(() => {});
         if (warehouse.alive()) await warehouse.kill('SIGTERM');
         rmSync(dir, { recursive: true, force: true });
         // What the run wrote under its prefixes goes too: the services outlive it.
