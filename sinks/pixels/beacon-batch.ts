@@ -13,11 +13,12 @@
  * Sealed with AES-256-GCM (see BinarySealer) and bound to the record's key, because the
  * contexts hold raw device identifiers: the event log must never hold them in clear.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { MacroValues } from '../../src/ads/vast/macros.ts';
 import { QuartileError } from '../../src/core/errors.ts';
 import type { ReasonCode } from '../../src/core/reason-codes.ts';
 import type { EventContext } from './event-context.ts';
+import { GcmIvs, IV_BYTES } from './gcm-ivs.ts';
 
 /** A beacon's URI with what firing and recording it needs, as the pipeline chose it. */
 export interface BeaconTarget {
@@ -114,7 +115,6 @@ export function unpackBatch(bytes: Buffer): BeaconBatchContent {
 }
 
 const KID_BYTES = 6;
-const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
@@ -125,9 +125,7 @@ const TAG_BYTES = 16;
 export class BinarySealer {
   readonly #key: Buffer;
   readonly #kid: Buffer;
-  /** Random IVs drawn in bulk: one call to the system's random source per 1024 seals. */
-  #ivs = Buffer.alloc(0);
-  #ivAt = 0;
+  readonly #ivs = new GcmIvs();
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new QuartileError('CONFIG_INVALID_VALUE', 'pixels.queueKey must be 32 bytes (base64).');
@@ -136,12 +134,7 @@ export class BinarySealer {
   }
 
   seal(plain: Buffer, aad: string): Buffer {
-    if (this.#ivAt + IV_BYTES > this.#ivs.length) {
-      this.#ivs = randomBytes(IV_BYTES * 1024);
-      this.#ivAt = 0;
-    }
-    const iv = this.#ivs.subarray(this.#ivAt, this.#ivAt + IV_BYTES);
-    this.#ivAt += IV_BYTES;
+    const iv = this.#ivs.next();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(aad));
     const body = cipher.update(plain);

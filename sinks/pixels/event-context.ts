@@ -26,6 +26,7 @@ import type { AdMetadata } from '../../src/ads/registry/ad-metadata.ts';
 import type { PipelineEvent } from '../../src/pipeline/pipeline-event.ts';
 import type { BeaconDevice } from '../../src/beacons/dispatcher.ts';
 import { ConsentGate } from './consent.ts';
+import { GcmIvs } from './gcm-ivs.ts';
 
 /** Macro values as stored: JSON-safe. */
 type StoredMacro = string | number | boolean | readonly (string | number)[] | null;
@@ -136,8 +137,6 @@ export function deviceOf(ctx: EventContext): BeaconDevice {
   return ctx.device;
 }
 
-const IV_BYTES = 12;
-
 /**
  * AES-256-GCM sealing of JSON values as text, as earlier versions stored contexts in
  * the state store: kept to open what such a version left queued (upgrade.ts).
@@ -146,9 +145,7 @@ export class ContextSealer {
   readonly #key: Buffer;
   /** Key id: the first bytes of the key's SHA-256, so a blob sealed under another key is recognised. */
   readonly #kid: string;
-  /** Random IVs drawn in bulk: one call to the system's random source per 1024 seals, not per seal. */
-  #ivs = Buffer.alloc(0);
-  #ivAt = 0;
+  readonly #ivs = new GcmIvs();
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new QuartileError('CONFIG_INVALID_VALUE', 'pixels.queueKey must be 32 bytes (base64).');
@@ -158,24 +155,13 @@ export class ContextSealer {
 
   /** `kid.iv.tag.ciphertext`, base64url; `aad` binds the blob to its state key. */
   seal(value: unknown, aad: string): string {
-    const iv = this.#nextIv();
+    const iv = this.#ivs.next();
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(aad));
     const text = cipher.update(JSON.stringify(value), 'utf8');
     const tail = cipher.final(); // empty for GCM, which is a stream cipher: no copy then
     const body = tail.length === 0 ? text : Buffer.concat([text, tail]);
     return `${this.#kid}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
-  }
-
-  /** A fresh random 96-bit GCM IV (never reused: each is a distinct slice of random bytes). */
-  #nextIv(): Buffer {
-    if (this.#ivAt + IV_BYTES > this.#ivs.length) {
-      this.#ivs = randomBytes(IV_BYTES * 1024);
-      this.#ivAt = 0;
-    }
-    const iv = this.#ivs.subarray(this.#ivAt, this.#ivAt + IV_BYTES);
-    this.#ivAt += IV_BYTES;
-    return iv;
   }
 
   /** What was sealed (the caller knows its shape), or null when the blob is not ours or was altered. */
