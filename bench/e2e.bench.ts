@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- e2e [--viewers N] [--speed X] [--only embedded|real]`: the surge.
+ * `npm run bench -- e2e [--viewers N] [--speed X] [--only embedded|real] [--pixels-nice N]
+ * [--config JSON]`: the surge. `--pixels-nice N` runs beacon delivery as its own
+ * process at that niceness; `--config` merges config sections over the bench's own.
  * One live break of N viewers with a 3-ad pod, played by the simulator against Quartile
  * running as separate processes: on the embedded backends (one `quartile start`), and
  * on the real services (collector, Ads Manager, pipeline and the warehouse server as
@@ -147,7 +149,12 @@ export default async function e2e(args: readonly string[]): Promise<Figures> {
   // 5,000 beacons/s per vendor domain (a contract figure) would make DV's 1.8 million
   // beacons alone take six minutes. The surge measures Quartile, so the vendors here take
   // what they are sent.
-  const vendorLimits = { pixels: { tpsPerDomain: 100_000, concurrencyPerDomain: 128 } };
+  const vendorLimits: Record<string, Record<string, unknown>> = { pixels: { tpsPerDomain: 100_000, concurrencyPerDomain: 128 } };
+  // --config '{"pipeline":{"maxBatchRecords":2000}}': sections merged over the above, to
+  // measure a setting against its default in one sitting.
+  for (const [section, values] of Object.entries(JSON.parse(flag(args, '--config') ?? '{}') as Record<string, Record<string, unknown>>)) {
+    vendorLimits[section] = { ...vendorLimits[section], ...values };
+  }
   if (only !== 'real') {
     const cluster = await startChaosCluster({ embedded: true, config: vendorLimits });
     try {
