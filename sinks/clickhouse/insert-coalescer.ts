@@ -22,10 +22,15 @@
  *   exactly when ClickHouse was busiest. A queue that already holds a full insert does
  *   not wait: its part is as large as parts get.
  *
- * The wait is cheap for the pipeline: partitions write concurrently (the runtime runs
+ * What the wait costs the pipeline: partitions write concurrently (the runtime runs
  * up to `pipeline.partitionsConcurrently` at once), so their writes of one interval
- * share an insert rather than queueing one behind the other; a partition's offsets are
- * committed up to half a second later.
+ * share an insert rather than queue one behind the other. But a partition's batches
+ * run one after the other, each awaiting its sink writes before its offsets are
+ * committed, so a partition writes at most one batch per interval: a pipeline process
+ * writes at most partitionsConcurrently × maxBatchRecords events per interval (6 × 500
+ * per 500 ms = 6,000 events/s at the defaults; bench/warehouse.bench.ts measured the
+ * cap). Raise `maxBatchRecords` or lower `clickhouse.batchLingerMs` where the pipeline
+ * must go faster than that.
  *
  * Each write still learns the fate of its own rows: its promise settles when the
  * inserts holding them are acknowledged, with its own refused rows (see the sink's
