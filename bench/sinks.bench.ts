@@ -20,10 +20,10 @@
  * beacon dispatcher (same undici pool, same headers, same concurrency), nothing else.
  * `beaconsVsHttpFloor` = sink ÷ floor (medians); the machine's load moves both alike.
  *
- * ClickHouse: rows/s through `ClickHouseSink.write()` (row building, two inserts with
- * deduplication tokens) against the raw insert floor of the same client
- * (`warehouse.insert` of the same rows, prebuilt, no token), interleaved batch by
- * batch in the same run. `clickhouseVsFloor` = floor rows/s ÷ sink rows/s (1.0 = no
+ * ClickHouse: rows/s through `ClickHouseSink.write()` (TabSeparated lines, two inserts
+ * with deduplication tokens; no pacing, see bench/warehouse.bench.ts) against the raw
+ * insert floor of the same client (`warehouse.insertTabSeparated` of the same lines,
+ * prebuilt, no token), interleaved batch by batch in the same run. `clickhouseVsFloor` = floor rows/s ÷ sink rows/s (1.0 = no
  * overhead; the goal is ≤ 1.5).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,7 +49,8 @@ import { PixelsSink } from '../sinks/pixels/sink.ts';
 import { BeaconDeliverer } from '../sinks/pixels/deliverer.ts';
 import { BeaconDispatcher } from '../src/beacons/dispatcher.ts';
 import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
-import { adEventRow, billableRow } from '../sinks/clickhouse/rows.ts';
+import { AD_EVENTS, BILLABLE_IMPRESSIONS } from '../sinks/clickhouse/rows.ts';
+import { CLICKHOUSE_SINK_DEFAULTS } from '../sinks/clickhouse/config.ts';
 import { sampleMetadata } from '../test/helpers/metadata.ts';
 import { median, profileWindow, round, say, type Figures } from './harness.ts';
 import { OperatorAudit } from '../src/http/operator-audit.ts';
@@ -219,7 +220,9 @@ async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: Be
 /** The ClickHouse sink against the raw insert of the same rows, interleaved batch by batch. */
 async function clickhouseFigures(ctx: EngineContext, metadata: AdMetadata, rounds: number): Promise<Figures> {
   const warehouse = ctx.backends.warehouse;
-  const sink = new ClickHouseSink(warehouse);
+  // No pacing: one write at a time would wait out the interval each time, and the
+  // interval is not what this compares (bench/warehouse.bench.ts measures it).
+  const sink = new ClickHouseSink(warehouse, { ...CLICKHOUSE_SINK_DEFAULTS, batch: { ...CLICKHOUSE_SINK_DEFAULTS.batch, lingerMs: 0 } });
   const chBatch = 1000;
   let offset = 10_000_000;
   const next = (): PipelineOutput[] => Array.from({ length: chBatch }, (_, i) => output(enriched(i, offset++), metadata, ['warehouse', 'billing']));
@@ -228,8 +231,8 @@ async function clickhouseFigures(ctx: EngineContext, metadata: AdMetadata, round
   for (let r = 0; r < rounds + 1; r++) {
     const forSink = next();
     const forFloor = next().map((o) => (o.kind === 'event' ? o.event.enriched! : null)).filter((e): e is EnrichedAdEvent => e !== null);
-    const events = forFloor.map(adEventRow);
-    const billing = forFloor.map(billableRow);
+    const events = forFloor.map((e) => AD_EVENTS.line(e)).join('');
+    const billing = forFloor.map((e) => BILLABLE_IMPRESSIONS.line(e)).join('');
     const order = r % 2 === 0 ? ['sink', 'floor'] : ['floor', 'sink'];
     for (const who of order) {
       const t0 = performance.now();
@@ -237,8 +240,8 @@ async function clickhouseFigures(ctx: EngineContext, metadata: AdMetadata, round
         const outcome = await sink.write(forSink);
         if (outcome.status !== 'delivered') throw new Error(`ClickHouse sink: ${JSON.stringify(outcome)}`);
       } else {
-        await warehouse.insert('ad_events', events);
-        await warehouse.insert('billable_impressions', billing);
+        await warehouse.insertTabSeparated('ad_events', AD_EVENTS.columns, events);
+        await warehouse.insertTabSeparated('billable_impressions', BILLABLE_IMPRESSIONS.columns, billing);
       }
       const ms = performance.now() - t0;
       if (r > 0) (who === 'sink' ? sinkTimes : floorTimes).push(ms); // round 0 warms up

@@ -11,5 +11,5 @@ export const CLICKHOUSE_SINK_DEFAULTS: ClickHouseSinkConfig = {
   eventsTable: 'ad_events',
   billingTable: 'billable_impressions',
   sessionsTable: 'ad_sessions',
-  batch: { maxRows: 100_000, maxBytes: 64 * 1024 * 1024, lingerMs: 0 },
+  batch: { maxRows: 100_000, maxBytes: 64 * 1024 * 1024, lingerMs: 500 },
 };

@@ -6,33 +6,51 @@
  * must write, register in its deduplication log and merge later: measured on chDB, an
  * insert costs about 24 ms of CPU before its rows do, so 60,000 rows took 15.7
  * CPU-seconds in inserts of 100 rows and 1.8 in inserts of 3,000. Each partition of the
- * pipeline writes its own batches, small ones once it has caught up.
+ * pipeline writes its own batches, small ones once it has caught up. What costs
+ * ClickHouse is the number of parts, so the coalescer makes fewer, larger ones:
  *
- * The coalescer works as a group commit. A table's rows go out at once when no insert
- * into that table is in flight (so a lone write waits for nothing); while one is, the
- * rows of every write that arrives queue up and go out together when it finishes, up
- * to `maxRows` rows or `maxBytes` bytes per insert. `lingerMs` adds a wait before each
- * insert for more rows to join (0 by default: the insert in flight is the wait). Under
- * load the inserts grow by themselves; idle, nothing waits.
+ * - Group commit: a table's rows go out at once when no insert into that table is in
+ *   flight; while one is, the rows of every write that arrives queue up and go out
+ *   together when it finishes, up to `maxRows` rows or `maxBytes` bytes per insert.
+ * - Pacing: two inserts into the same table start at least `lingerMs` apart (500 ms by
+ *   default). A write into a table whose last insert started that long ago goes out at
+ *   once (an idle pipeline waits for nothing); otherwise it waits out the rest of the
+ *   interval, and every write queued meanwhile joins it. Under load a table thus gets
+ *   about two parts a second, whatever the number of partitions and however small
+ *   their batches, instead of one per insert that ClickHouse can finish. The group
+ *   commit alone paced inserts by ClickHouse's own speed, which made the most parts
+ *   exactly when ClickHouse was busiest. A queue that already holds a full insert does
+ *   not wait: its part is as large as parts get.
+ *
+ * What the wait costs the pipeline: partitions write concurrently (the runtime runs
+ * up to `pipeline.partitionsConcurrently` at once), so their writes of one interval
+ * share an insert rather than queue one behind the other. But a partition's batches
+ * run one after the other, each awaiting its sink writes before its offsets are
+ * committed, so a partition writes at most one batch per interval: a pipeline process
+ * writes at most partitionsConcurrently × maxBatchRecords events per interval (6 × 500
+ * per 500 ms = 6,000 events/s at the defaults; bench/warehouse.bench.ts measured the
+ * cap). Raise `maxBatchRecords` or lower `clickhouse.batchLingerMs` where the pipeline
+ * must go faster than that.
  *
  * Each write still learns the fate of its own rows: its promise settles when the
  * inserts holding them are acknowledged, with its own refused rows (see the sink's
  * split on a refused insert), or rejects when the insert must be retried.
  */
 
-/** Rows of one write for one table. */
+/** Rows of one write for one table, already encoded as TabSeparated lines. */
 export interface PendingRows {
-  readonly rows: ReadonlyArray<Record<string, unknown>>;
+  /** One TabSeparated line per row, each with its line feed. */
+  readonly lines: readonly string[];
   /** Identity of each row, for the deduplication token. */
   readonly ids: readonly string[];
-  /** Estimated bytes of the rows as sent. */
+  /** Bytes of the lines (their lengths). */
   readonly bytes: number;
 }
 
-/** One combined insert: the rows and, per row, which write and which of its rows it is. */
+/** One combined insert: the lines and, per line, which write and which of its rows it is. */
 export interface CombinedInsert {
   readonly table: string;
-  readonly rows: Array<Record<string, unknown>>;
+  readonly lines: string[];
   readonly ids: string[];
   readonly owners: Array<{ readonly write: number; readonly index: number }>;
 }
@@ -40,11 +58,26 @@ export interface CombinedInsert {
 /** Runs one combined insert; returns the failed rows (by owner) or throws to retry them all. */
 export type RunInsert<F> = (insert: CombinedInsert) => Promise<ReadonlyArray<{ readonly write: number; readonly index: number; readonly failure: F }>>;
 
+/** Limits of one insert, and the pacing of a table's inserts. */
 export interface CoalescerOptions {
+  /** Most rows in one insert (a write larger than this goes alone, whole). */
   readonly maxRows: number;
+  /** Most bytes in one insert (likewise). */
   readonly maxBytes: number;
+  /** Least time between the starts of two inserts into the same table; 0 = group commit only. */
   readonly lingerMs: number;
 }
+
+/** Time, for the pacing: the real clock unless a test brings its own. */
+export interface CoalescerClock {
+  now(): number;
+  setTimeout(run: () => void, ms: number): void;
+}
+
+const REAL_CLOCK: CoalescerClock = {
+  now: () => performance.now(),
+  setTimeout: (run, ms) => void setTimeout(run, ms),
+};
 
 interface Waiting<F> {
   readonly write: number;
@@ -55,43 +88,65 @@ interface Waiting<F> {
 
 interface TableQueue<F> {
   waiting: Array<Waiting<F>>;
-  inFlight: boolean;
+  /** An insert is scheduled or running. */
+  busy: boolean;
+  /** When the last insert into the table started. */
+  lastStart: number;
 }
 
 export class InsertCoalescer<F> {
   readonly #run: RunInsert<F>;
   readonly #options: CoalescerOptions;
+  readonly #clock: CoalescerClock;
   readonly #tables = new Map<string, TableQueue<F>>();
   #nextWrite = 0;
 
-  constructor(run: RunInsert<F>, options: CoalescerOptions) {
+  constructor(run: RunInsert<F>, options: CoalescerOptions, clock: CoalescerClock = REAL_CLOCK) {
     this.#run = run;
     this.#options = options;
+    this.#clock = clock;
   }
 
   /** Queues rows for `table`; resolves with the failures among them once they are inserted. */
   add(table: string, pending: PendingRows): Promise<Array<{ index: number; failure: F }>> {
     let queue = this.#tables.get(table);
     if (queue === undefined) {
-      queue = { waiting: [], inFlight: false };
+      queue = { waiting: [], busy: false, lastStart: Number.NEGATIVE_INFINITY };
       this.#tables.set(table, queue);
     }
     const q = queue;
     const write = this.#nextWrite++;
     const promise = new Promise<Array<{ index: number; failure: F }>>((settle, fail) => q.waiting.push({ write, pending, settle, fail }));
-    if (!q.inFlight) this.#start(table, q);
+    if (!q.busy) this.#schedule(table, q);
     return promise;
   }
 
-  #start(table: string, queue: TableQueue<F>): void {
-    queue.inFlight = true;
+  /** Starts the next insert once the interval since the last one has passed. */
+  #schedule(table: string, queue: TableQueue<F>): void {
+    queue.busy = true;
     const go = (): void => void this.#flush(table, queue);
-    if (this.#options.lingerMs > 0) setTimeout(go, this.#options.lingerMs);
-    else queueMicrotask(go);
+    const wait = queue.lastStart + this.#options.lingerMs - this.#clock.now();
+    // A microtask even when nothing waits, so the other writes of the same turn (the
+    // three tables of a batch, the partitions answered together) can join.
+    if (wait <= 0 || this.#full(queue)) queueMicrotask(go);
+    else this.#clock.setTimeout(go, wait);
   }
 
-  /** Sends the queued writes, as many as fit one insert; then the next, while any wait. */
+  /** True when the queued writes fill an insert by themselves. */
+  #full(queue: TableQueue<F>): boolean {
+    let rows = 0;
+    let bytes = 0;
+    for (const w of queue.waiting) {
+      rows += w.pending.lines.length;
+      bytes += w.pending.bytes;
+      if (rows >= this.#options.maxRows || bytes >= this.#options.maxBytes) return true;
+    }
+    return false;
+  }
+
+  /** Sends the queued writes, as many as fit one insert; schedules the next, while any wait. */
   async #flush(table: string, queue: TableQueue<F>): Promise<void> {
+    queue.lastStart = this.#clock.now();
     const taken: Array<Waiting<F>> = [];
     let rows = 0;
     let bytes = 0;
@@ -99,19 +154,20 @@ export class InsertCoalescer<F> {
     // than the limits goes alone.
     while (queue.waiting.length > 0) {
       const next = queue.waiting[0]!;
-      const fits = taken.length === 0 || (rows + next.pending.rows.length <= this.#options.maxRows && bytes + next.pending.bytes <= this.#options.maxBytes);
+      const fits = taken.length === 0 || (rows + next.pending.lines.length <= this.#options.maxRows && bytes + next.pending.bytes <= this.#options.maxBytes);
       if (!fits) break;
       taken.push(queue.waiting.shift()!);
-      rows += next.pending.rows.length;
+      rows += next.pending.lines.length;
       bytes += next.pending.bytes;
     }
-    const insert: CombinedInsert = { table, rows: [], ids: [], owners: [] };
+    const insert: CombinedInsert = { table, lines: [], ids: [], owners: [] };
     for (const w of taken) {
-      w.pending.rows.forEach((row, index) => {
-        insert.rows.push(row);
-        insert.ids.push(w.pending.ids[index]!);
+      const { lines, ids } = w.pending;
+      for (let index = 0; index < lines.length; index++) {
+        insert.lines.push(lines[index]!);
+        insert.ids.push(ids[index]!);
         insert.owners.push({ write: w.write, index });
-      });
+      }
     }
     try {
       const failures = await this.#run(insert);
@@ -125,7 +181,7 @@ export class InsertCoalescer<F> {
     } catch (error) {
       for (const w of taken) w.fail(error);
     }
-    if (queue.waiting.length > 0) this.#start(table, queue);
-    else queue.inFlight = false;
+    if (queue.waiting.length > 0) this.#schedule(table, queue);
+    else queue.busy = false;
   }
 }

@@ -2,9 +2,11 @@
  * The ClickHouse sink: enriched events into `ad_events`, impressions also into
  * `billable_impressions`, closed sessions into `ad_sessions`.
  *
- * Inserts are batched by rows, bytes and time across the pipeline's partitions (see
- * insert-coalescer.ts): writes that arrive while an insert into their table runs go
- * out together once it ends.
+ * Rows are encoded once, here, as TabSeparated lines (see rows.ts), and inserted as
+ * text. Inserts are batched by rows, bytes and time across the pipeline's partitions
+ * (see insert-coalescer.ts): inserts into a table start at least
+ * `clickhouse.batchLingerMs` apart, and the writes that arrive meanwhile go out
+ * together.
  *
  * Every insert carries an `insert_deduplication_token` derived from the table and the
  * source positions (topic, partition, offset) of its rows, in order (sessions: their
@@ -27,15 +29,18 @@ import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { CLICKHOUSE_SINK_DEFAULTS, type ClickHouseSinkConfig } from './config.ts';
 import { decide } from './retry-policy.ts';
 import { InsertCoalescer, type CombinedInsert } from './insert-coalescer.ts';
-import { adEventRow, billableRow, sessionRow } from './rows.ts';
+import { AD_EVENTS, AD_SESSIONS, BILLABLE_IMPRESSIONS } from './rows.ts';
 
 interface Insert {
   readonly table: string;
   /** Index in the batch of each row's output (for per-row dead letters). */
   readonly owners: number[];
-  readonly rows: Array<Record<string, unknown>>;
+  /** One TabSeparated line per row. */
+  readonly lines: string[];
   /** Identity of each row, for the deduplication token. */
   readonly ids: string[];
+  /** Bytes of the lines. */
+  bytes: number;
 }
 
 function token(table: string, ids: readonly string[]): string {
@@ -48,11 +53,18 @@ export class ClickHouseSink implements Sink {
   readonly #config: ClickHouseSinkConfig;
 
   readonly #coalescer: InsertCoalescer<QuartileError>;
+  /** Each table's columns, in the order of its lines. */
+  readonly #columns: ReadonlyMap<string, readonly string[]>;
 
   constructor(warehouse: Warehouse, config: ClickHouseSinkConfig = CLICKHOUSE_SINK_DEFAULTS) {
     this.#warehouse = warehouse;
     this.#config = config;
     this.#coalescer = new InsertCoalescer((insert) => this.#insert(insert), config.batch);
+    this.#columns = new Map([
+      [config.eventsTable, AD_EVENTS.columns],
+      [config.billingTable, BILLABLE_IMPRESSIONS.columns],
+      [config.sessionsTable, AD_SESSIONS.columns],
+    ]);
   }
 
   accepts(output: PipelineOutput): boolean {
@@ -61,31 +73,27 @@ export class ClickHouseSink implements Sink {
 
   #inserts(batch: readonly PipelineOutput[]): Insert[] {
     const c = this.#config;
-    const events: Insert = { table: c.eventsTable, owners: [], rows: [], ids: [] };
-    const billing: Insert = { table: c.billingTable, owners: [], rows: [], ids: [] };
-    const sessions: Insert = { table: c.sessionsTable, owners: [], rows: [], ids: [] };
+    const events: Insert = { table: c.eventsTable, owners: [], lines: [], ids: [], bytes: 0 };
+    const billing: Insert = { table: c.billingTable, owners: [], lines: [], ids: [], bytes: 0 };
+    const sessions: Insert = { table: c.sessionsTable, owners: [], lines: [], ids: [], bytes: 0 };
+    const add = (insert: Insert, owner: number, line: string, id: string): void => {
+      insert.owners.push(owner);
+      insert.lines.push(line);
+      insert.ids.push(id);
+      insert.bytes += line.length;
+    };
     batch.forEach((output, i) => {
       if (output.kind === 'session') {
-        sessions.owners.push(i);
-        sessions.rows.push(sessionRow(output.session));
-        sessions.ids.push(`${output.session.adInstanceId}#${output.session.version}`);
+        add(sessions, i, AD_SESSIONS.line(output.session), `${output.session.adInstanceId}#${output.session.version}`);
         return;
       }
       const e = output.event.enriched!;
       // Source position, not event id: a replay of the same records yields the same token.
       const id = `${e.source.topic}/${e.source.partition}/${e.source.offset}`;
-      if (output.event.routes.has('warehouse')) {
-        events.owners.push(i);
-        events.rows.push(adEventRow(e));
-        events.ids.push(id);
-      }
-      if (output.event.routes.has('billing')) {
-        billing.owners.push(i);
-        billing.rows.push(billableRow(e));
-        billing.ids.push(id);
-      }
+      if (output.event.routes.has('warehouse')) add(events, i, AD_EVENTS.line(e), id);
+      if (output.event.routes.has('billing')) add(billing, i, BILLABLE_IMPRESSIONS.line(e), id);
     });
-    return [events, billing, sessions].filter((insert) => insert.rows.length > 0);
+    return [events, billing, sessions].filter((insert) => insert.lines.length > 0);
   }
 
   /**
@@ -94,25 +102,27 @@ export class ClickHouseSink implements Sink {
    */
   async #insert(insert: CombinedInsert): Promise<Array<{ write: number; index: number; failure: QuartileError }>> {
     try {
-      await this.#warehouse.insert(insert.table, insert.rows, { deduplicationToken: token(insert.table, insert.ids) });
+      await this.#warehouse.insertTabSeparated(insert.table, this.#columns.get(insert.table)!, insert.lines.join(''), {
+        deduplicationToken: token(insert.table, insert.ids),
+      });
       return [];
     } catch (error) {
       if (decide(error) === 'retry') throw error;
-      if (insert.rows.length === 1) {
+      if (insert.lines.length === 1) {
         const failure = new QuartileError('SINK_CLICKHOUSE_ROW_REJECTED', `ClickHouse refused this row for ${insert.table}: ${messageOf(error)}`, {
           stage: 'sinks/clickhouse',
           cause: error,
         });
         return [{ ...insert.owners[0]!, failure }];
       }
-      const half = Math.ceil(insert.rows.length / 2);
+      const half = Math.ceil(insert.lines.length / 2);
       const part = (from: number, to: number): CombinedInsert => ({
         table: insert.table,
         owners: insert.owners.slice(from, to),
-        rows: insert.rows.slice(from, to),
+        lines: insert.lines.slice(from, to),
         ids: insert.ids.slice(from, to),
       });
-      return [...(await this.#insert(part(0, half))), ...(await this.#insert(part(half, insert.rows.length)))];
+      return [...(await this.#insert(part(0, half))), ...(await this.#insert(part(half, insert.lines.length)))];
     }
   }
 
@@ -122,8 +132,7 @@ export class ClickHouseSink implements Sink {
     // inserts of a batch go out together.
     const results = await Promise.allSettled(
       inserts.map(async (insert) => {
-        const bytes = insert.rows.length * JSON.stringify(insert.rows[0]).length;
-        const failures = await this.#coalescer.add(insert.table, { rows: insert.rows, ids: insert.ids, bytes });
+        const failures = await this.#coalescer.add(insert.table, { lines: insert.lines, ids: insert.ids, bytes: insert.bytes });
         return failures.map(({ index, failure }) => [insert.owners[index]!, failure] as const);
       }),
     );

@@ -94,8 +94,13 @@ export const CONFIG_SPEC = {
     password: str({ default: '', secret: true, doc: 'ClickHouse password.' }),
     requestTimeoutMs: int({ default: 30_000, min: 100, doc: 'Timeout of one ClickHouse request.' }),
     batchMaxRows: int({ default: 100_000, min: 1, doc: 'Most rows in one insert of the pipeline. Writes queued while an insert into the same table runs go out together, up to this.' }),
-    batchMaxBytes: int({ default: 64 * 1024 * 1024, min: 1024, doc: 'Most bytes (estimated) in one insert of the pipeline.' }),
-    batchLingerMs: int({ default: 0, min: 0, max: 60_000, doc: 'Wait before each insert for more rows to join it. 0: an insert goes out at once unless one into the same table is running.' }),
+    batchMaxBytes: int({ default: 64 * 1024 * 1024, min: 1024, doc: 'Most bytes (of TabSeparated text) in one insert of the pipeline.' }),
+    batchLingerMs: int({
+      default: 500,
+      min: 0,
+      max: 60_000,
+      doc: 'Least time between the starts of two inserts of the pipeline into the same table: writes meanwhile go out together, so ClickHouse makes fewer, larger parts. A write into a table idle this long goes out at once. 0: only while an insert into the table runs.',
+    }),
   },
   collector: {
     maxEvents: int({ default: 500, min: 1, max: 100_000, doc: 'Most events in one POST /v1/events request (more answers 413).' }),

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { QuartileError, isQuartileError, messageOf } from '../core/errors.ts';
+import { scopeChdbSettings } from './chdb-settings.ts';
 import { ClickHouseWarehouse, assertIdentifier } from './clickhouse-warehouse.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Warehouse } from './warehouse.ts';
@@ -67,7 +68,8 @@ export async function openChdbSession(chdbPath: string): Promise<ChdbSession> {
   mkdirSync(path, { recursive: true });
   const unlock = lockDataDir(path);
   try {
-    return { connection: chdb.createChdbConnection({ path }), path, unlock };
+    // Settings are scoped to their statement, as on a server (see chdb-settings.ts).
+    return { connection: scopeChdbSettings(chdb.createChdbConnection({ path })), path, unlock };
   } catch (cause) {
     unlock();
     const text = `${messageOf(cause)} ${messageOf((cause as { cause?: unknown }).cause ?? '')}`;

@@ -123,6 +123,20 @@ for (const backend of backends) {
       assert.equal(Number(row!.c), 3);
     });
 
+    it('applies a deduplication token to its own insert only', async (t) => {
+      if (!modern) return t.skip('this ClickHouse server predates insert_deduplication_token (the full suite runs on chDB)');
+      await warehouse.command(
+        `CREATE TABLE ${database}.t_token_scope (event_id String) ENGINE = MergeTree ORDER BY event_id SETTINGS non_replicated_deduplication_window = 1000`,
+      );
+      await warehouse.insertTabSeparated('t_token_scope', ['event_id'], 'e1\n', { deduplicationToken: 'raw/1/1-1' });
+      // Neither insert carries a token: neither may be taken for a retry of the first.
+      await warehouse.insertTabSeparated('t_token_scope', ['event_id'], 'e2\n');
+      await warehouse.insert('t_token_scope', [{ event_id: 'e3' }]);
+      await warehouse.insertTabSeparated('t_token_scope', ['event_id'], 'e1\n', { deduplicationToken: 'raw/1/1-1' });
+      const rows = await warehouse.query<{ event_id: string }>(`SELECT event_id FROM ${database}.t_token_scope ORDER BY event_id`);
+      assert.deepEqual(rows.map((r) => r.event_id), ['e1', 'e2', 'e3']);
+    });
+
     it('reports a bad statement as a non-retriable query failure', async () => {
       await assert.rejects(warehouse.query('SELEC nonsense'), (error: unknown) => {
         assert.ok(isQuartileError(error, 'WAREHOUSE_QUERY_FAILED'));
