@@ -56,14 +56,15 @@ function ownCpuSeconds(): number {
   return (used.user + used.system) / 1e6;
 }
 
-function impression(i: number, offset: number): PipelineOutput {
+/** An impression read from `partition` (a writer of the bench is one partition, as in the pipeline). */
+function impression(i: number, offset: number, partition: number): PipelineOutput {
   const now = Date.now();
   const e: EnrichedAdEvent = {
     eventId: randomUUID(), eventType: 'impression', playbackSessionId: `bench-${i}`, adInstanceId: `bench-${i}-1`, occurredAt: now - 1500, receivedAt: now - 700, processedAt: now, skewMs: 800,
     adPlayheadMs: 0, errorCode: null, metadataId: 'bench-mid', adId: 'ad-1', creativeId: 'cr-1', campaignId: `cmp-${i % 7}`, lineItemId: 'li-1', advertiserId: 'adv-1', podSequence: 1 + (i % 3),
     pricingModel: 'CPM', priceMicros: 25_000, currency: 'USD', deviceClass: 'ctv', osName: 'Roku', country: 'US', appName: 'bench', appVersion: '1', profileHash: `p${i % 5000}`,
     deviceHash: '', ipHash: '', hashKeyId: 'h1', vendorIds: {}, consent: { gdprApplies: false, tcf: null, gpp: null, gppSid: [], limitAdTracking: false },
-    live: { liveEventId: 'bench-final', breakId: 'b1' }, source: { topic: TOPICS.raw, partition: i % 6, offset },
+    live: { liveEventId: 'bench-final', breakId: 'b1' }, source: { topic: TOPICS.raw, partition, offset },
   };
   const event = new PipelineEvent({
     record: { topic: TOPICS.raw, partition: e.source.partition, offset: String(offset), key: null, value: Buffer.alloc(0), timestamp: 0, headers: {} },
@@ -127,8 +128,8 @@ async function run(warehouse: Warehouse, setup: Setup, label: string): Promise<R
     return seed / 2147483648;
   };
   // Every batch is built before the clock starts: the pipeline's work is not measured.
-  const batches = Array.from({ length: setup.writers }, () =>
-    Array.from({ length: setup.writes }, () => Array.from({ length: setup.batch }, (_, i) => impression(i, nextOffset++))),
+  const batches = Array.from({ length: setup.writers }, (_, w) =>
+    Array.from({ length: setup.writes }, () => Array.from({ length: setup.batch }, (_, i) => impression(i, nextOffset++, w))),
   );
   const pauses = batches.map((writes) => writes.map(() => random() * setup.thinkMs));
   const serverPid = setup.server?.pid;

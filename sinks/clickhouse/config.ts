@@ -4,7 +4,7 @@ export interface ClickHouseSinkConfig {
   readonly billingTable: string;
   readonly sessionsTable: string;
   /** How inserts are batched across the pipeline's writes (see insert-coalescer.ts). */
-  readonly batch: { readonly maxRows: number; readonly maxBytes: number; readonly lingerMs: number };
+  readonly batch: { readonly maxRows: number; readonly maxBytes: number; readonly lingerMs: number; readonly writers?: number };
 }
 
 export const CLICKHOUSE_SINK_DEFAULTS: ClickHouseSinkConfig = {

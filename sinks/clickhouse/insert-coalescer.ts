@@ -22,15 +22,17 @@
  *   exactly when ClickHouse was busiest. A queue that already holds a full insert does
  *   not wait: its part is as large as parts get.
  *
- * What the wait costs the pipeline: partitions write concurrently (the runtime runs
- * up to `pipeline.partitionsConcurrently` at once), so their writes of one interval
- * share an insert rather than queue one behind the other. But a partition's batches
- * run one after the other, each awaiting its sink writes before its offsets are
- * committed, so a partition writes at most one batch per interval: a pipeline process
- * writes at most partitionsConcurrently × maxBatchRecords events per interval (6 × 500
- * per 500 ms = 6,000 events/s at the defaults; bench/warehouse.bench.ts measured the
- * cap). Raise `maxBatchRecords` or lower `clickhouse.batchLingerMs` where the pipeline
- * must go faster than that.
+ * What the wait must not cost is the pipeline's throughput. A partition's batches run
+ * one after the other, each awaiting its sink writes before its offsets are committed,
+ * so a partition has at most one write queued at a time; a wait that outlasted the
+ * arrival of every partition's write would only hold them all (6 × 500 events per
+ * 500 ms, 6,000 events/s at the defaults, was the cap bench/warehouse.bench.ts
+ * measured before this rule). So each write names its writer (the sink: the pipeline
+ * partition it comes from), and the wait ends as soon as every writer seen lately (in
+ * the last `ACTIVE_WINDOWS` intervals), up to `writers` of them, has a write queued:
+ * nothing more can join. Under load a table gets one insert per round of the
+ * partitions, as large as a round makes; a partition that stops writing is waited for
+ * at most one interval, and only while it still counts as seen lately.
  *
  * Each write still learns the fate of its own rows: its promise settles when the
  * inserts holding them are acknowledged, with its own refused rows (see the sink's
@@ -66,7 +68,15 @@ export interface CoalescerOptions {
   readonly maxBytes: number;
   /** Least time between the starts of two inserts into the same table; 0 = group commit only. */
   readonly lingerMs: number;
+  /**
+   * Most writers that can have a write queued at once (the pipeline's partitions
+   * processed concurrently): when that many are waiting, nothing more can join.
+   */
+  readonly writers?: number;
 }
+
+/** A writer counts as active while it wrote within this many intervals. */
+const ACTIVE_WINDOWS = 4;
 
 /** Time, for the pacing: the real clock unless a test brings its own. */
 export interface CoalescerClock {
@@ -81,6 +91,7 @@ const REAL_CLOCK: CoalescerClock = {
 
 interface Waiting<F> {
   readonly write: number;
+  readonly writer: string | undefined;
   readonly pending: PendingRows;
   readonly settle: (failures: Array<{ index: number; failure: F }>) => void;
   readonly fail: (error: unknown) => void;
@@ -88,10 +99,14 @@ interface Waiting<F> {
 
 interface TableQueue<F> {
   waiting: Array<Waiting<F>>;
-  /** An insert is scheduled or running. */
-  busy: boolean;
+  /** idle: nothing queued; timed: waiting out the interval; running: an insert is about to start or runs. */
+  state: 'idle' | 'timed' | 'running';
+  /** Bumped when a timed wait is cut short, so its timer does nothing. */
+  timer: number;
   /** When the last insert into the table started. */
   lastStart: number;
+  /** When each writer last wrote. */
+  readonly writers: Map<string, number>;
 }
 
 export class InsertCoalescer<F> {
@@ -107,29 +122,64 @@ export class InsertCoalescer<F> {
     this.#clock = clock;
   }
 
-  /** Queues rows for `table`; resolves with the failures among them once they are inserted. */
-  add(table: string, pending: PendingRows): Promise<Array<{ index: number; failure: F }>> {
+  /**
+   * Queues rows for `table` from `writer` (one with at most one write queued at a time;
+   * undefined: unknown); resolves with the failures among them once they are inserted.
+   */
+  add(table: string, pending: PendingRows, writer?: string): Promise<Array<{ index: number; failure: F }>> {
     let queue = this.#tables.get(table);
     if (queue === undefined) {
-      queue = { waiting: [], busy: false, lastStart: Number.NEGATIVE_INFINITY };
+      queue = { waiting: [], state: 'idle', timer: 0, lastStart: Number.NEGATIVE_INFINITY, writers: new Map() };
       this.#tables.set(table, queue);
     }
     const q = queue;
+    if (writer !== undefined) q.writers.set(writer, this.#clock.now());
     const write = this.#nextWrite++;
-    const promise = new Promise<Array<{ index: number; failure: F }>>((settle, fail) => q.waiting.push({ write, pending, settle, fail }));
-    if (!q.busy) this.#schedule(table, q);
+    const promise = new Promise<Array<{ index: number; failure: F }>>((settle, fail) => q.waiting.push({ write, writer, pending, settle, fail }));
+    if (q.state === 'idle') this.#schedule(table, q);
+    else if (q.state === 'timed' && (this.#full(q) || this.#allWriting(q))) {
+      q.timer++;
+      this.#go(table, q);
+    }
     return promise;
   }
 
-  /** Starts the next insert once the interval since the last one has passed. */
+  /** Starts the next insert once the interval since the last one has passed, or nothing more can join. */
   #schedule(table: string, queue: TableQueue<F>): void {
-    queue.busy = true;
-    const go = (): void => void this.#flush(table, queue);
     const wait = queue.lastStart + this.#options.lingerMs - this.#clock.now();
+    if (wait <= 0 || this.#full(queue) || this.#allWriting(queue)) {
+      this.#go(table, queue);
+      return;
+    }
+    queue.state = 'timed';
+    const timer = ++queue.timer;
+    this.#clock.setTimeout(() => {
+      if (queue.timer === timer && queue.state === 'timed') this.#go(table, queue);
+    }, wait);
+  }
+
+  #go(table: string, queue: TableQueue<F>): void {
+    queue.state = 'running';
     // A microtask even when nothing waits, so the other writes of the same turn (the
     // three tables of a batch, the partitions answered together) can join.
-    if (wait <= 0 || this.#full(queue)) queueMicrotask(go);
-    else this.#clock.setTimeout(go, wait);
+    queueMicrotask(() => void this.#flush(table, queue));
+  }
+
+  /**
+   * True when every writer seen lately (or `writers` of them) has a write queued:
+   * waiting longer would add nothing to the insert. Forgets writers not seen lately.
+   */
+  #allWriting(queue: TableQueue<F>): boolean {
+    if (queue.writers.size === 0) return false;
+    const since = this.#clock.now() - ACTIVE_WINDOWS * this.#options.lingerMs;
+    const queued = new Set<string>();
+    for (const w of queue.waiting) if (w.writer !== undefined) queued.add(w.writer);
+    let active = 0;
+    for (const [writer, seen] of queue.writers) {
+      if (seen < since) queue.writers.delete(writer);
+      else active++;
+    }
+    return queued.size >= Math.min(active, this.#options.writers ?? Number.POSITIVE_INFINITY);
   }
 
   /** True when the queued writes fill an insert by themselves. */
@@ -182,6 +232,6 @@ export class InsertCoalescer<F> {
       for (const w of taken) w.fail(error);
     }
     if (queue.waiting.length > 0) this.#schedule(table, queue);
-    else queue.busy = false;
+    else queue.state = 'idle';
   }
 }

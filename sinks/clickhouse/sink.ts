@@ -128,11 +128,15 @@ export class ClickHouseSink implements Sink {
 
   async write(batch: readonly PipelineOutput[]): Promise<WriteOutcome> {
     const inserts = this.#inserts(batch);
+    // The runtime writes one partition's batch at a time: the partition is the writer the
+    // coalescer waits for (see its pacing).
+    const first = batch[0];
+    const writer = first === undefined ? undefined : String(first.kind === 'event' ? first.event.source.record.partition : first.partition);
     // Every table's rows are queued before any answer is awaited, so the three tables'
     // inserts of a batch go out together.
     const results = await Promise.allSettled(
       inserts.map(async (insert) => {
-        const failures = await this.#coalescer.add(insert.table, { lines: insert.lines, ids: insert.ids, bytes: insert.bytes });
+        const failures = await this.#coalescer.add(insert.table, { lines: insert.lines, ids: insert.ids, bytes: insert.bytes }, writer);
         return failures.map(({ index, failure }) => [insert.owners[index]!, failure] as const);
       }),
     );

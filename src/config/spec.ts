@@ -99,7 +99,7 @@ export const CONFIG_SPEC = {
       default: 500,
       min: 0,
       max: 60_000,
-      doc: 'Least time between the starts of two inserts of the pipeline into the same table: writes meanwhile go out together, so ClickHouse makes fewer, larger parts. A write into a table idle this long goes out at once. 0: only while an insert into the table runs.',
+      doc: 'Least time between the starts of two inserts of the pipeline into the same table: writes meanwhile go out together, so ClickHouse makes fewer, larger parts. A write into a table idle this long goes out at once, and so does the insert once every partition writing lately has a write queued (nothing more can join). 0: only while an insert into the table runs.',
     }),
   },
   collector: {

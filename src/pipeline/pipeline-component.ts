@@ -97,7 +97,7 @@ export class PipelineComponent implements Component {
         : [
             new ClickHouseSink(backends.warehouse, {
               ...CLICKHOUSE_SINK_DEFAULTS,
-              batch: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, lingerMs: config.clickhouse.batchLingerMs },
+              batch: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, lingerMs: config.clickhouse.batchLingerMs, writers: p.partitionsConcurrently },
             }),
           ]),
       ...(pixelsSink === undefined ? [] : [pixelsSink]),

@@ -261,5 +261,53 @@ describe('ClickHouse insert coalescer', () => {
       w.gates[4]!();
       await after;
     });
+
+    it('ends the wait once every writer seen lately has a write queued, since nothing more can join', async () => {
+      const clock = fakeClock();
+      const w = gatedWarehouse();
+      const c = new InsertCoalescer(w.run, { maxRows: 1000, maxBytes: 1 << 20, lingerMs: 500 }, clock);
+      // Round one: partitions 0, 1 and 2 write; the first goes at once, the others wait.
+      const round1 = [c.add('t', rows('a', 1), '0')];
+      await tick();
+      round1.push(c.add('t', rows('b', 1), '1'), c.add('t', rows('c', 1), '2'));
+      w.gates[0]!();
+      await round1[0];
+      clock.advance(100);
+      await tick();
+      assert.equal(w.inserts.length, 1, 'partition 0 may still write within the interval: b and c wait');
+      round1.push(c.add('t', rows('d', 1), '0'));
+      await tick();
+      assert.equal(w.inserts.length, 2, 'all three writers are queued: the insert goes before the interval ends');
+      assert.deepEqual(w.inserts[1]!.ids, ['b0', 'c0', 'd0']);
+      w.gates[1]!();
+      await Promise.all(round1);
+      // A writer not seen for four intervals is no longer waited for.
+      clock.advance(2_100);
+      const alone = c.add('t', rows('e', 1), '1');
+      await tick();
+      assert.equal(w.inserts.length, 3);
+      w.gates[2]!();
+      await alone;
+      const next = c.add('t', rows('f', 1), '1');
+      await tick();
+      assert.equal(w.inserts.length, 4, 'the only writer seen lately is queued: waiting could add nothing');
+      w.gates[3]!();
+      await next;
+    });
+
+    it('waits for no more writers than can write at once', async () => {
+      const clock = fakeClock();
+      const w = gatedWarehouse();
+      const c = new InsertCoalescer(w.run, { maxRows: 1000, maxBytes: 1 << 20, lingerMs: 500, writers: 2 }, clock);
+      const warm = [c.add('t', rows('a', 1), '0'), c.add('t', rows('b', 1), '1'), c.add('t', rows('c', 1), '2')];
+      await tick();
+      w.gates[0]!();
+      await Promise.all(warm);
+      const two = [c.add('t', rows('d', 1), '0'), c.add('t', rows('e', 1), '1')];
+      await tick();
+      assert.equal(w.inserts.length, 2, 'two of three writers queued, and two is as many as write at once');
+      w.gates[1]!();
+      await Promise.all(two);
+    });
   });
 });
