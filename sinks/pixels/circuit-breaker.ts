@@ -53,6 +53,11 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** A half-open circuit's probe is out (or its permission was never given back). */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
   /** Gives back a permission from {@link tryAcquire} that was not used (nothing was sent). */
   release(): void {
     this.#probing = false;

@@ -846,7 +846,7 @@ export class BeaconDeliverer {
         lane.pushReady(lane.delayed.pop()!);
         moved = true;
       }
-      if (moved) this.#pump(lane);
+      if (moved || this.#stalled(lane)) this.#pump(lane);
     }
     void this.#flushSpills();
     if (now - this.#lastCommit >= COMMIT_MS) {
@@ -867,6 +867,27 @@ export class BeaconDeliverer {
           this.#upgrading = undefined;
         });
     }
+  }
+
+  /**
+   * A lane that holds due beacons but has nothing in flight, no wake-up set and no
+   * refill queued: nothing else will pump it. Every path that frees a lane is meant to
+   * pump it again, yet the vendor-outage chaos scenario once ended with a lane of 8,500
+   * due beacons and no attempt for two minutes after the vendor recovered (the cause
+   * was not pinned down). The tick is the backstop: such a lane is pumped (an open
+   * circuit's lane thereby gets its wake-up for the probe), and a half-open circuit's
+   * probe permission held with nothing in flight is given back.
+   */
+  #stalled(lane: Lane): boolean {
+    // A paused vendor's lane is pumped when it resumes; an open circuit's sets its wake-up when pumped.
+    if (lane.active > 0 || lane.wake !== undefined || lane.refillQueued || lane.head >= lane.ready.length || this.#paused.has(lane.vendor.name)) return false;
+    const now = Date.now();
+    if (now - lane.backstopLoggedAt >= 60_000) {
+      lane.backstopLoggedAt = now;
+      this.#logger.warn({ vendor: lane.vendor.name, host: lane.host, due: lane.ready.length - lane.head, circuit: lane.breaker.state, probing: lane.breaker.probing }, 'a lane with due beacons was idle; the tick pumps it');
+    }
+    if (lane.breaker.state !== 'open' && lane.breaker.probing) lane.breaker.release();
+    return true;
   }
 
   /** Commits the offsets whose records are settled. `final`: also when nothing moved since a failed commit. */

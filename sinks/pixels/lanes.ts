@@ -106,6 +106,8 @@ export class Lane {
   wake: NodeJS.Timeout | undefined;
   /** A refill is due at the end of this turn of the event loop. */
   refillQueued = false;
+  /** When the tick last reported pumping this lane as a backstop (see the deliverer's #stalled). */
+  backstopLoggedAt = Number.NEGATIVE_INFINITY;
   /** The circuit state last written to the metric (it is written on change only). */
   reportedCircuit: CircuitState | undefined;
   /** Attempts by result not yet added to the metric: it is written once per tick, not per attempt. */
