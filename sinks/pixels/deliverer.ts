@@ -456,7 +456,11 @@ export class BeaconDeliverer {
         if (beacon.ticket.abandoned) this.#release(beacon, false);
         else this.#spill(beacon, until);
       }
-      if (lane.breaker.state === 'open') this.#wakeLater(lane, lane.breaker.waitMs);
+      // Blocked by its circuit, not a pause: always a wake-up. The circuit may have turned
+      // half-open while the spill above ran (a wake-up fires about when the cooldown
+      // ends, and moving thousands of beacons takes milliseconds): asking the state again
+      // here once found it no longer open, set no wake-up, and left the lane idle for good.
+      if (!this.#paused.has(lane.vendor.name)) this.#wakeLater(lane, lane.breaker.waitMs);
       return;
     }
     let batch: HeldBeacon[] | undefined;
@@ -872,11 +876,12 @@ export class BeaconDeliverer {
   /**
    * A lane that holds due beacons but has nothing in flight, no wake-up set and no
    * refill queued: nothing else will pump it. Every path that frees a lane is meant to
-   * pump it again, yet the vendor-outage chaos scenario once ended with a lane of 8,500
-   * due beacons and no attempt for two minutes after the vendor recovered (the cause
-   * was not pinned down). The tick is the backstop: such a lane is pumped (an open
-   * circuit's lane thereby gets its wake-up for the probe), and a half-open circuit's
-   * probe permission held with nothing in flight is given back.
+   * pump it again; one did not (a circuit that turned half-open during #pump's spill,
+   * fixed there), and the vendor-outage chaos scenario ended with a lane of 8,500 due
+   * beacons and no attempt for two minutes after the vendor recovered. The tick is the
+   * backstop against the next such path: the lane is pumped (an open circuit's lane
+   * thereby gets its wake-up for the probe), a half-open circuit's probe permission
+   * held with nothing in flight is given back, and the log says it happened.
    */
   #stalled(lane: Lane): boolean {
     // A paused vendor's lane is pumped when it resumes; an open circuit's sets its wake-up when pumped.
