@@ -18,7 +18,7 @@
  * (`clickhouse.batchLingerMs`). The median of `--runs` runs (3) after a
  * warm-up run is reported.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ import { PipelineEvent, type PipelineOutput } from '../src/pipeline/pipeline-eve
 import type { EnrichedAdEvent } from '../schemas/types.ts';
 import { ClickHouseSink } from '../sinks/clickhouse/sink.ts';
 import { CLICKHOUSE_SINK_DEFAULTS } from '../sinks/clickhouse/config.ts';
-import { CLI, REPO_ROOT } from '../test/helpers/engine-process.ts';
+import { startWarehouseServer } from '../test/helpers/engine-process.ts';
 import { median, say, type Figures } from './harness.ts';
 
 function flag(args: readonly string[], name: string, fallback: number): number {
@@ -164,24 +164,6 @@ async function run(warehouse: Warehouse, setup: Setup, label: string): Promise<R
   return result;
 }
 
-async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'warehouse', 'serve', '--port', '0'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', QUARTILE_DATA_DIR: dataDir, QUARTILE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`quartile warehouse serve exited with ${code}: ${output}`)));
-  });
-  return { url, child };
-}
-
 export default async function warehouse(args: readonly string[]): Promise<Figures> {
   const serve = args.includes('--serve');
   const setup = {
@@ -193,7 +175,7 @@ export default async function warehouse(args: readonly string[]): Promise<Figure
   };
   const runs = flag(args, '--runs', 3);
   const dataDir = mkdtempSync(join(tmpdir(), 'quartile-bench-warehouse-'));
-  const server = serve ? await startServer(join(dataDir, 'served')) : undefined;
+  const server = serve ? await startWarehouseServer(join(dataDir, 'served')) : undefined;
   const config = loadConfig({
     env: { QUARTILE_DATA_DIR: dataDir, QUARTILE_LOG_LEVEL: 'silent', ...(server === undefined ? {} : { QUARTILE_CLICKHOUSE_URL: server.url }) },
   });
