@@ -51,7 +51,8 @@ import { beaconMacros, deliveryMacros, loadQueueKey, type EventContext } from '.
 import type { MacroValues } from '../../src/ads/vast/macros.ts';
 import { Lane, type HeldBeacon } from './lanes.ts';
 import { CLAIM_PREFIX, LEDGER, beaconId, claimAnswer, earlierKeys, keys, type DeliveryRow } from './ledger.ts';
-import { OutcomeWriter, completedText } from './outcomes.ts';
+import { OutcomeWriter } from './outcomes.ts';
+import { utc } from '../clickhouse/rows.ts';
 import { decide, type RetrySettings } from './retry-policy.ts';
 import { takeOverEarlierQueue } from './upgrade.ts';
 
@@ -393,7 +394,7 @@ export class BeaconDeliverer {
         const ledger = await this.#state.getMany(verdicts.map((v) => v.ledgerKey));
         const fresh = verdicts.filter((_, i) => ledger[i] === null || ledger[i]!.startsWith(CLAIM_PREFIX) || ledger[i] === LEDGER.queuedBefore);
         if (fresh.length > 0) {
-          const completedAt = completedText(Date.now());
+          const completedAt = utc(Date.now());
           await this.#outcomes.write(
             fresh.map((v) => {
               const failed = !SUPPRESSIONS.has(v.reason);
@@ -765,7 +766,7 @@ export class BeaconDeliverer {
           const result = await this.#deadLetters.write(await Promise.all(failed.map((c) => this.#deadLetter(c, now))));
           if (!result.ok) throw result.error;
         }
-        const completedAt = completedText(now);
+        const completedAt = utc(now);
         await this.#outcomes.write(
           batch.map((c): DeliveryRow => ({
             event_id: c.beacon.ctx.eventId,

@@ -19,7 +19,6 @@ import { fullJitterBackoff } from '../../src/core/jitter.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { tsvLine } from '../../src/warehouse/tsv.ts';
-import { utc } from '../clickhouse/rows.ts';
 import type { DeliveryRow } from './ledger.ts';
 
 const TABLE = 'beacon_deliveries';
@@ -30,19 +29,6 @@ const MAX_ROWS = 50_000;
 export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
   'event_id', 'vendor', 'event_type', 'uri_hash', 'outcome', 'reason', 'http_status', 'attempts', 'latency_ms', 'completed_at',
 ];
-
-// Rows completed in one batch share their time: format it once.
-let completedMs = Number.NaN;
-let completedAtText = '';
-
-/** `completed_at` of a row completed at `ms` (epoch). */
-export function completedText(ms: number): string {
-  if (ms !== completedMs) {
-    completedMs = ms;
-    completedAtText = utc(ms);
-  }
-  return completedAtText;
-}
 
 /** Rows as TabSeparated lines, in {@link DELIVERY_COLUMNS} order. */
 export function deliveryLines(rows: readonly DeliveryRow[]): string {

@@ -10,7 +10,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutcomeWriter, completedText, deliveryLines } from '../../../sinks/pixels/outcomes.ts';
+import { OutcomeWriter, deliveryLines } from '../../../sinks/pixels/outcomes.ts';
+import { utc } from '../../../sinks/clickhouse/rows.ts';
 import { earlierKeys, type DeliveryRow } from '../../../sinks/pixels/ledger.ts';
 import { BinarySealer } from '../../../sinks/pixels/beacon-batch.ts';
 import { takeOverEarlierQueue } from '../../../sinks/pixels/upgrade.ts';
@@ -47,7 +48,7 @@ describe('beacon outcomes → beacon_deliveries', () => {
   });
 
   const row = (vendor: string, reason: string, status: number, at: number): DeliveryRow => ({
-    event_id: randomUUID(), vendor, event_type: 'impression', uri_hash: 'h1', outcome: status === 200 ? 'delivered' : 'failed', reason, http_status: status, attempts: 3, latency_ms: 41, completed_at: completedText(at),
+    event_id: randomUUID(), vendor, event_type: 'impression', uri_hash: 'h1', outcome: status === 200 ? 'delivered' : 'failed', reason, http_status: status, attempts: 3, latency_ms: 41, completed_at: utc(at),
   });
 
   async function stored(ids: readonly string[]): Promise<Stored[]> {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnrichedAdEvent } from '../../../schemas/types.ts';
 import { ClickHouseSink } from '../../../sinks/clickhouse/sink.ts';
-import { completedText } from '../../../sinks/pixels/outcomes.ts';
+import { utc } from '../../../sinks/clickhouse/rows.ts';
 import { PipelineEvent } from '../../../src/pipeline/pipeline-event.ts';
 import { TOPICS } from '../../../src/transport/topics.ts';
 import { migrate } from '../../../src/warehouse/migrate.ts';
@@ -50,7 +50,7 @@ describe('README "For analysts" queries', () => {
     assert.deepEqual(await new ClickHouseSink(warehouse).write(outputs), { status: 'delivered' });
     const impression = outputs[0]!.event.enriched!;
     await warehouse.insert('beacon_deliveries', [
-      { event_id: impression.eventId, vendor: 'dv', event_type: 'impression', uri_hash: 'h', outcome: 'delivered', reason: '', http_status: 200, attempts: 1, latency_ms: 12, completed_at: completedText(Date.now()) },
+      { event_id: impression.eventId, vendor: 'dv', event_type: 'impression', uri_hash: 'h', outcome: 'delivered', reason: '', http_status: 200, attempts: 1, latency_ms: 12, completed_at: utc(Date.now()) },
     ]);
   });
   after(async () => {
