@@ -48,8 +48,7 @@ import { CIRCUIT } from './circuit-breaker.ts';
 import { CommitTracker, type Ticket } from './commit-tracker.ts';
 import { VendorDirectory, pixelsSinkConfig, type PixelsSinkConfig } from './config.ts';
 import { beaconMacros, deliveryMacros, loadQueueKey, type EventContext } from './event-context.ts';
-import type { MacroValues } from '../../src/ads/vast/macros.ts';
-import { Lane, type HeldBeacon } from './lanes.ts';
+import { Lane, type EventDelivery, type HeldBeacon } from './lanes.ts';
 import { CLAIM_PREFIX, LEDGER, beaconId, claimAnswer, earlierKeys, keys, type DeliveryRow } from './ledger.ts';
 import { OutcomeWriter } from './outcomes.ts';
 import { utc } from '../clickhouse/rows.ts';
@@ -263,7 +262,7 @@ export class BeaconDeliverer {
       if (ticket === undefined) continue;
       const verdicts: Verdict[] = [];
       const fire: HeldBeacon[] = [];
-      const macros: Array<MacroValues | undefined> = [];
+      const events: Array<EventDelivery | undefined> = [];
       // A beacon an operator replayed from the dead-letter topic gets a deadline of its own, from now.
       const replayedAt = record.headers[REPLAY_HEADER] === undefined ? undefined : Date.now();
       for (const b of content.beacons) {
@@ -273,7 +272,7 @@ export class BeaconDeliverer {
         if (b.verdict !== null || target.host === null) verdicts.push({ id, ledgerKey: keys.ledger(id), ctx, target, reason: b.verdict ?? 'SINK_PIXEL_URL_INVALID', ticket });
         else {
           const times = replayedAt === undefined ? b : { ...b, firstAt: replayedAt, due: replayedAt };
-          fire.push(this.#beacon(id, ctx, (macros[b.ctx] ??= deliveryMacros(ctx, this.#c.userAgent)), target, target.host, times, ticket, source === 'retry'));
+          fire.push(this.#beacon(id, ctx, (events[b.ctx] ??= this.#eventDelivery(ctx)), target, target.host, times, ticket, source === 'retry'));
         }
       }
       if (verdicts.length > 0) void this.#recordVerdicts(verdicts);
@@ -325,9 +324,13 @@ export class BeaconDeliverer {
     return unpackBatch(plain);
   }
 
-  #beacon(id: string, ctx: EventContext, eventMacros: MacroValues, target: BeaconTarget, host: string, b: BatchBeacon, ticket: Ticket, fromRetry: boolean): HeldBeacon {
+  #eventDelivery(ctx: EventContext): EventDelivery {
+    return { macros: deliveryMacros(ctx, this.#c.userAgent), headers: this.#dispatcher.headersFor(ctx.device) };
+  }
+
+  #beacon(id: string, ctx: EventContext, event: EventDelivery, target: BeaconTarget, host: string, b: BatchBeacon, ticket: Ticket, fromRetry: boolean): HeldBeacon {
     const claim = `${this.#claimPrefix}${(this.#claims++).toString(36)}`;
-    return { id, ledgerKey: keys.ledger(id), claim, claimed: false, ctx, eventMacros, target, host, firstAt: b.firstAt, attempts: b.attempts, due: b.due, replay: b.replay, ticket, fromRetry };
+    return { id, ledgerKey: keys.ledger(id), claim, claimed: false, ctx, event, target, host, firstAt: b.firstAt, attempts: b.attempts, due: b.due, replay: b.replay, ticket, fromRetry };
   }
 
   /** Holds a beacon: in its lane, or on its way to the retry topic. Returns the lane to pump. */
@@ -586,8 +589,8 @@ export class BeaconDeliverer {
   /** One attempt of a claimed beacon: fire it, then finish it or hand it to the retry topic. */
   async #attempt(lane: Lane, beacon: HeldBeacon): Promise<void> {
     try {
-      const url = this.#template(beacon.target.template).expand(beaconMacros(beacon.ctx, beacon.eventMacros, beacon.target.vendor, this.#c.ifa, this.#ifaKey, beacon.target.macros, cacheBusterOf(beacon.id)));
-      const result = await this.#dispatcher.fire(url, { device: beacon.ctx.device });
+      const url = this.#template(beacon.target.template).expand(beaconMacros(beacon.ctx, beacon.event.macros, beacon.target.vendor, this.#c.ifa, this.#ifaKey, beacon.target.macros, cacheBusterOf(beacon.id)));
+      const result = await this.#dispatcher.fire(url, { headers: beacon.event.headers });
       beacon.attempts++;
       const vendorLabel = this.#metricVendor(lane.vendor.name, lane.host);
       lane.attempts[result.outcome]++;

@@ -10,6 +10,14 @@ import type { PixelsSinkConfig, VendorIdentity } from './config.ts';
 import type { EventContext } from './event-context.ts';
 import type { Ticket } from './commit-tracker.ts';
 
+/** What firing an event's beacons takes of the event, made once when its record is read. */
+export interface EventDelivery {
+  /** Its macro values as beacons expand them (deliveryMacros). */
+  readonly macros: MacroValues;
+  /** The server-side request headers for its device (BeaconDispatcher.headersFor). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** A beacon this process holds: read from a record, waiting, in flight or backing off. */
 export interface HeldBeacon {
   readonly id: string;
@@ -20,8 +28,8 @@ export interface HeldBeacon {
   /** The ledger holds its claim now. */
   claimed: boolean;
   readonly ctx: EventContext;
-  /** Its event's macro values as beacons expand them (deliveryMacros), shared by the event's beacons. */
-  readonly eventMacros: MacroValues;
+  /** What its event gives every beacon it fires, made once per event and shared by its beacons. */
+  readonly event: EventDelivery;
   readonly target: BeaconTarget;
   readonly host: string;
   /** When it was first queued (epoch ms): its deadline counts from here. */

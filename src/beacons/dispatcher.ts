@@ -98,6 +98,17 @@ export function serverSideHeaders(device: BeaconDevice | undefined, userAgent: s
 }
 
 /**
+ * The headers of a beacon's request. `accept` is set on the object serverSideHeaders made
+ * rather than spread into a new one: on V8 11 (Node 20), `{ ...o, k: v }` leaves the fast
+ * clone path and costs about a microsecond.
+ */
+function requestHeaders(device: BeaconDevice | undefined, userAgent: string): Record<string, string> {
+  const headers = serverSideHeaders(device, userAgent);
+  headers['accept'] = '*/*';
+  return headers;
+}
+
+/**
  * Milliseconds since `started`, to 0.01 ms. A module function rather than a closure per
  * beacon: under tsx (esbuild keepNames) each named closure created costs ~0.4 µs.
  */
@@ -120,21 +131,33 @@ export class BeaconDispatcher {
     this.#maxRedirects = options.maxRedirects ?? 3;
     this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
     this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
-    this.#deviceless = { ...serverSideHeaders(undefined, this.#userAgent), accept: '*/*' };
+    this.#deviceless = requestHeaders(undefined, this.#userAgent);
   }
 
-  #headersFor(device: BeaconDevice | undefined): Readonly<Record<string, string>> {
+  /**
+   * The request headers of a beacon fired for `device`: the server-side headers, cleaned.
+   * A caller firing many beacons for one device makes them once and passes them to
+   * {@link fire}.
+   */
+  headersFor(device: BeaconDevice | undefined): Readonly<Record<string, string>> {
+    return device === undefined ? this.#deviceless : requestHeaders(device, this.#userAgent);
+  }
+
+  #cachedHeadersFor(device: BeaconDevice | undefined): Readonly<Record<string, string>> {
     if (device === undefined) return this.#deviceless;
     let headers = this.#headers.get(device);
     if (headers === undefined) {
-      headers = { ...serverSideHeaders(device, this.#userAgent), accept: '*/*' };
+      headers = this.headersFor(device);
       this.#headers.set(device, headers);
     }
     return headers;
   }
 
-  /** GETs `url` (macros already expanded) on behalf of `device`. Never throws. */
-  async fire(url: string, options: { readonly device?: BeaconDevice } = {}): Promise<BeaconOutcome> {
+  /**
+   * GETs `url` (macros already expanded) on behalf of `device`, or with `headers` made by
+   * {@link headersFor}. Never throws.
+   */
+  async fire(url: string, options: { readonly device?: BeaconDevice; readonly headers?: Readonly<Record<string, string>> } = {}): Promise<BeaconOutcome> {
     const started = performance.now();
     try {
       const response = await statusGet(url, {
@@ -142,7 +165,7 @@ export class BeaconDispatcher {
         maxBodyBytes: 64 * 1024,
         maxRedirects: this.#maxRedirects,
         allowPrivateNetwork: this.#allowPrivateNetwork,
-        headers: this.#headersFor(options.device),
+        headers: options.headers ?? this.#cachedHeadersFor(options.device),
       });
       const status = response.status;
       if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: elapsedMs(started), reason: null, retryAfterMs: null };

@@ -42,16 +42,23 @@ export type MacroLayers = readonly MacroValues[];
 export class MacroTemplate {
   /** Text and macro names alternating: text, name, text, name, …, text. */
   readonly #parts: readonly string[];
+  /** The IAB kind of each macro of #parts, at the same index, looked up once. */
+  readonly #kinds: ReadonlyArray<MacroKind | undefined>;
 
   constructor(template: string) {
     const parts: string[] = [];
+    const kinds: Array<MacroKind | undefined> = [];
     let from = 0;
     for (const match of template.matchAll(MACRO)) {
-      parts.push(template.slice(from, match.index), match[1]!);
+      const name = match[1]!;
+      parts.push(template.slice(from, match.index), name);
+      kinds.push(undefined, kindOf(name));
       from = match.index + match[0].length;
     }
     parts.push(template.slice(from));
+    kinds.push(undefined);
     this.#parts = parts;
+    this.#kinds = kinds;
   }
 
   /** The template with every macro replaced, from `values` (one object or layers). */
@@ -60,9 +67,13 @@ export class MacroTemplate {
     if (parts.length === 1) return parts[0]!;
     const layers: MacroLayers = isLayers(values) ? values : [values];
     let out = parts[0]!;
-    for (let i = 1; i < parts.length; i += 2) out += macroText(parts[i]!, layers, options) + parts[i + 1]!;
+    for (let i = 1; i < parts.length; i += 2) out += macroText(parts[i]!, this.#kinds[i], layers, options) + parts[i + 1]!;
     return out;
   }
+}
+
+function kindOf(name: string): MacroKind | undefined {
+  return Object.hasOwn(IAB_MACROS, name) ? IAB_MACROS[name] : undefined;
 }
 
 function isLayers(values: MacroValues | MacroLayers): values is MacroLayers {
@@ -83,12 +94,25 @@ export function expandMacros(template: string, values: MacroValues | MacroLayers
   return new MacroTemplate(template).expand(values, options);
 }
 
-function macroText(name: string, layers: MacroLayers, options: ExpandMacrosOptions): string {
-  const kind = Object.hasOwn(IAB_MACROS, name) ? IAB_MACROS[name] : undefined;
-  for (const layer of layers) if (Object.hasOwn(layer, name)) return formatValue(layer[name], kind);
+function macroText(name: string, kind: MacroKind | undefined, layers: MacroLayers, options: ExpandMacrosOptions): string {
+  for (const layer of layers) if (Object.hasOwn(layer, name)) return Object.isFrozen(layer) ? frozenText(layer, name, kind) : formatValue(layer[name], kind);
   if (name === 'CACHEBUSTING') return cacheBuster();
   if (name === 'TIMESTAMP') return options.now === undefined && options.utcOffsetMinutes === undefined ? timestampNow() : encodeRfc3986(isoTimestamp(options.now?.() ?? new Date(), options.utcOffsetMinutes));
   return kind === undefined ? `[${name}]` : UNKNOWN;
+}
+
+/**
+ * The text of a macro of a frozen layer, encoded once however many URIs it goes into.
+ * A frozen layer cannot change, so its texts can be kept: the pixels sink freezes an
+ * event's values (user agent, consent strings…), which all its vendors' beacons share.
+ */
+const frozenTexts = new WeakMap<MacroValues, Map<string, string>>();
+function frozenText(layer: MacroValues, name: string, kind: MacroKind | undefined): string {
+  let texts = frozenTexts.get(layer);
+  if (texts === undefined) frozenTexts.set(layer, (texts = new Map()));
+  let text = texts.get(name);
+  if (text === undefined) texts.set(name, (text = formatValue(layer[name], kind)));
+  return text;
 }
 
 // [TIMESTAMP] has millisecond precision: beacons fired within one millisecond share its text.

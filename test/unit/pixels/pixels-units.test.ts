@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Consent, EnrichedAdEvent, EventType } from '../../../schemas/types.ts';
 import { sampleMetadata } from '../../helpers/metadata.ts';
 import { BeaconSelector, hostOf } from '../../../sinks/pixels/select-beacons.ts';
@@ -166,6 +166,16 @@ describe('the macros of one beacon', () => {
   for (const [name, c, mode, expected] of ifaCases) {
     it(`[IFA] ${name}`, () => assert.equal(expandMacros('ifa=[IFA]&t=[IFATYPE]', beaconMacros(c, eventMacros, 'dv', mode, key, undefined)), expected));
   }
+  it('hashes the IFA as HMAC-SHA256 does, whatever the key, vendor or IFA: vendors keep joining a device across releases', () => {
+    const asUuid = (h: string): string => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+    const keysTried = [key, randomBytes(32), randomBytes(64), randomBytes(100), Buffer.alloc(0)];
+    const ifas = ['AAAA-BBBB', '6D92078A-8246-4BA4-AE5B-76104861E7DC', 'é-ü-😀', '', 'x'.repeat(50), 'y'.repeat(500)];
+    for (const k of keysTried) {
+      for (const vendor of ['dv', 'ias', 'nielsen', 'a vendor with a long name'.repeat(3)]) {
+        for (const ifa of ifas) assert.equal(vendorScopedIfa(k, vendor, ifa), asUuid(createHmac('sha256', k).update(`ifa:${vendor}\u0000${ifa}`).digest('hex')), `key of ${k.length} bytes, ${vendor}, ${ifa}`);
+      }
+    }
+  });
 });
 
 describe('a sealed beacon batch', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeRfc3986, expandMacros, IAB_MACROS, isoTimestamp } from '../../../src/ads/vast/index.ts';
+import { MacroTemplate } from '../../../src/ads/vast/macros.ts';
 
 // The IAB list sits beside the repository (../shared), as CI has it.
 const MACROS_DATA = fileURLToPath(new URL('../../../../shared/reference/iab-vast/macros-data.json', import.meta.url));
@@ -101,5 +102,19 @@ describe('expandMacros', () => {
   it('returns a template without macros unchanged', () => {
     const uri = 'https://t.example/pixel?a=1';
     assert.equal(expandMacros(uri, { ERRORCODE: 100 }), uri);
+  });
+
+  it('expands a frozen layer (whose texts it keeps) exactly as a plain one, in every template and under every layer above it', () => {
+    const values = { DEVICEUA: 'Roku/DVP 12 (x)', ADPLAYHEAD: 5250, REGULATIONS: ['gdpr', 'us ca'], LIMITADTRACKING: false, ERRORCODE: null };
+    const frozen = Object.freeze({ ...values });
+    const templates = ['u=[DEVICEUA]&p=[ADPLAYHEAD]&r=[REGULATIONS]', 'l=[LIMITADTRACKING]&e=[ERRORCODE]&u=[DEVICEUA]&g=[GDPRCONSENT]', '[ADPLAYHEAD]/[ADPLAYHEAD]'];
+    for (let round = 0; round < 2; round++) {
+      for (const t of templates) {
+        const template = new MacroTemplate(t);
+        assert.equal(template.expand([{ IFA: 'a' }, frozen]), template.expand([{ IFA: 'a' }, values]), t);
+        assert.equal(template.expand([{ DEVICEUA: 'own' }, frozen]), template.expand([{ DEVICEUA: 'own' }, values]), `${t}, a layer above wins`);
+      }
+    }
+    assert.equal(new MacroTemplate('u=[DEVICEUA]').expand([frozen]), 'u=Roku%2FDVP%2012%20%28x%29');
   });
 });
