@@ -7,13 +7,18 @@
  * Rows are encoded once, as ClickHouse TabSeparated lines, and many completions share
  * one insert: inserts start at most once per `pixels.outcomeFlushMs`, and what arrives
  * in between goes out together (on chDB an insert costs milliseconds of CPU before its
- * rows do). A write after a quiet spell goes out at once. An insert carries a
- * deduplication token of its lines, and the table is a ReplacingMergeTree on the
- * beacon, so rows inserted twice count once. While ClickHouse is down the writes wait
- * and are tried again with backoff; delivery holds their beacons meanwhile, and stops
- * reading new work once it holds `pixels.maxPending`.
+ * rows do). A write after a quiet spell goes out at once. An insert that fails is
+ * tried again as it was, the same lines under the same deduplication token (this
+ * writer's id and the insert's number), so an insert ClickHouse took but did not
+ * acknowledge counts once; and the table is a ReplacingMergeTree on the beacon, so a
+ * row written twice any other way (a crash before the ledger's final entry) counts
+ * once too. Earlier versions hashed the lines into the token, which cost a microsecond
+ * a beacon and let a retry that took in newer lines miss its first try's token.
+ * While ClickHouse is down the writes wait and are tried again with backoff; delivery
+ * holds their beacons meanwhile, and stops reading new work once it holds
+ * `pixels.maxPending`.
  */
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { QuartileError, messageOf } from '../../src/core/errors.ts';
 import { fullJitterBackoff } from '../../src/core/jitter.ts';
 import type { Logger } from '../../src/telemetry/logger.ts';
@@ -32,9 +37,9 @@ export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
 
 /** Rows as TabSeparated lines, in {@link DELIVERY_COLUMNS} order. */
 export function deliveryLines(rows: readonly DeliveryRow[]): string {
-  let text = '';
-  for (const row of rows) text += tsvLine(row as unknown as Record<string, string | number>, DELIVERY_COLUMNS);
-  return text;
+  const lines = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) lines[i] = tsvLine(rows[i] as unknown as Record<string, string | number>, DELIVERY_COLUMNS);
+  return lines.join('');
 }
 
 interface Waiter {
@@ -55,6 +60,11 @@ export interface OutcomeWriterOptions {
 export class OutcomeWriter {
   readonly #o: OutcomeWriterOptions;
   #waiting: Waiter[] = [];
+  /** An insert that failed, tried again first and as it was. */
+  #failed: { readonly taken: Waiter[]; readonly lines: string; readonly token: string } | undefined;
+  /** Tokens are `beacon_deliveries:<writer>:<insert number>`: unique without hashing the lines. */
+  readonly #tokenPrefix = `${TABLE}:${randomUUID()}:`;
+  #inserts = 0;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #failures = 0;
@@ -69,6 +79,7 @@ export class OutcomeWriter {
   /** Rows not yet in ClickHouse. */
   get pending(): number {
     let n = 0;
+    for (const w of this.#failed?.taken ?? []) n += w.rows;
     for (const w of this.#waiting) n += w.rows;
     return n;
   }
@@ -93,28 +104,22 @@ export class OutcomeWriter {
       this.#lastStart = Date.now();
       this.#inFlight = this.#insert().finally(() => {
         this.#inFlight = undefined;
-        if (this.#waiting.length > 0) this.#schedule();
+        if (this.#waiting.length > 0 || this.#failed !== undefined) this.#schedule();
       });
     }, Math.max(0, wait));
   }
 
   async #insert(): Promise<void> {
-    const taken: Waiter[] = [];
-    let rows = 0;
-    while (this.#waiting.length > 0 && (taken.length === 0 || rows + this.#waiting[0]!.rows <= MAX_ROWS)) {
-      const w = this.#waiting.shift()!;
-      taken.push(w);
-      rows += w.rows;
-    }
-    const hash = createHash('sha256');
-    for (const w of taken) hash.update(w.lines);
+    const batch = this.#failed ?? this.#next();
+    this.#failed = undefined;
+    if (batch.taken.length === 0) return;
     try {
-      await this.#o.warehouse.insertTabSeparated(TABLE, DELIVERY_COLUMNS, taken.map((w) => w.lines).join(''), { deduplicationToken: `${TABLE}:${hash.digest('base64url').slice(0, 32)}` });
+      await this.#o.warehouse.insertTabSeparated(TABLE, DELIVERY_COLUMNS, batch.lines, { deduplicationToken: batch.token });
       this.#failures = 0;
-      for (const w of taken) w.done();
+      for (const w of batch.taken) w.done();
     } catch (error) {
-      // Put back in front: their beacons wait, and so does their records' commit.
-      this.#waiting.unshift(...taken);
+      // Tried again first, as it was: its beacons wait, and so does their records' commit.
+      this.#failed = batch;
       this.#failures++;
       if (Date.now() - this.#warnedAt > 10_000) {
         this.#warnedAt = Date.now();
@@ -123,12 +128,24 @@ export class OutcomeWriter {
     }
   }
 
+  /** The next insert: the writes waiting, up to MAX_ROWS rows, under a token of its own. */
+  #next(): { readonly taken: Waiter[]; readonly lines: string; readonly token: string } {
+    const taken: Waiter[] = [];
+    let rows = 0;
+    while (this.#waiting.length > 0 && (taken.length === 0 || rows + this.#waiting[0]!.rows <= MAX_ROWS)) {
+      const w = this.#waiting.shift()!;
+      taken.push(w);
+      rows += w.rows;
+    }
+    return { taken, lines: taken.map((w) => w.lines).join(''), token: `${this.#tokenPrefix}${this.#inserts++}` };
+  }
+
   /** Writes what waits now (no linger); resolves when it is written or the attempt failed. */
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#inFlight;
-    if (this.#waiting.length > 0) await this.#insert();
+    if (this.#waiting.length > 0 || this.#failed !== undefined) await this.#insert();
   }
 
   /** Stops: what is still waiting fails (its beacons are not settled, so their records are read again). */
@@ -136,6 +153,8 @@ export class OutcomeWriter {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const w of this.#waiting.splice(0)) w.fail(new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', 'Beacon outcomes were not written: delivery stopped.', { retriable: true, stage: 'sinks/pixels' }));
+    const held = [...(this.#failed?.taken ?? []), ...this.#waiting.splice(0)];
+    this.#failed = undefined;
+    for (const w of held) w.fail(new QuartileError('SINK_CLICKHOUSE_UNAVAILABLE', 'Beacon outcomes were not written: delivery stopped.', { retriable: true, stage: 'sinks/pixels' }));
   }
 }

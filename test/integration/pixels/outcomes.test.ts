@@ -105,6 +105,28 @@ describe('beacon outcomes → beacon_deliveries', () => {
     assert.equal(w.inserts(), 1);
   });
 
+  it('tries an insert whose acknowledgement was lost again as it was, so its rows count once, and newer rows go in the next one', async () => {
+    let lose = 1;
+    const tokens: string[] = [];
+    const wrapped = Object.create(warehouse) as Warehouse;
+    wrapped.insertTabSeparated = async (table, columns, lines, options) => {
+      tokens.push(options?.deduplicationToken ?? '');
+      await warehouse.insertTabSeparated(table, columns, lines, options);
+      if (lose-- > 0) throw new Error('socket hang up'); // ClickHouse took it; the answer was lost
+    };
+    const writer = new OutcomeWriter({ warehouse: wrapped, logger: silentLogger(), lingerMs: 10 });
+    const first = [row('dv', '', 200, Date.now()), row('ias', '', 200, Date.now())];
+    const writing = writer.write(first);
+    await new Promise((r) => setTimeout(r, 100)); // the first try failed; a newer write arrives before the retry
+    const later = [row('nielsen', '', 200, Date.now())];
+    await Promise.all([writing, writer.write(later)]);
+    const rows = await stored([...first, ...later].map((r) => r.event_id));
+    assert.equal(rows.length, 3, 'each row once: no merge has run, the retry was dropped by its token');
+    assert.equal(tokens[0], tokens[1], 'the retry carries the first try\'s token');
+    assert.equal(new Set(tokens).size, tokens.length - 1, 'every other insert has a token of its own');
+    assert.equal(writer.pending, 0);
+  });
+
   it('moves outbox rows an earlier version left in the state store, as lines or JSON, once', async () => {
     const state = new MemoryStateStore();
     const at = Date.parse('2026-11-25T12:00:00.123Z');
