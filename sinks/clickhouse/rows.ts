@@ -11,7 +11,7 @@
  * a null in a Nullable column as `\N`.
  */
 import type { AdSession, EnrichedAdEvent } from '../../schemas/types.ts';
-import { tsvField } from '../../src/warehouse/tsv.ts';
+import { joinFields, tsvField } from '../../src/warehouse/tsv.ts';
 
 /** Formatted seconds ('YYYY-MM-DD hh:mm:ss') by epoch second, in a few slots. */
 const SECOND_SLOTS = 8;
@@ -62,9 +62,9 @@ function table<T>(fields: ReadonlyArray<Field<T>>): TsvTable<T> {
   return {
     columns,
     line(value: T): string {
-      let line = texts[0]!(value);
-      for (let i = 1; i < texts.length; i++) line += `\t${texts[i]!(value)}`;
-      return `${line}\n`;
+      const fields = new Array<string>(texts.length);
+      for (let i = 0; i < texts.length; i++) fields[i] = texts[i]!(value);
+      return joinFields(fields);
     },
   };
 }

@@ -21,11 +21,20 @@ export function tsvField(value: string | number): string {
 
 /** One row as a TabSeparated line (with its line feed), values in `columns` order. */
 export function tsvLine(row: Readonly<Record<string, string | number>>, columns: readonly string[]): string {
-  let line = '';
+  const fields = new Array<string>(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const value = row[columns[i]!];
     if (value === undefined) throw new RangeError(`The row has no value for column ${columns[i]}.`);
-    line += (i === 0 ? '' : '\t') + tsvField(value);
+    fields[i] = tsvField(value);
   }
-  return `${line}\n`;
+  return joinFields(fields);
+}
+
+/**
+ * Fields joined into a line, with its line feed. One join makes one flat string: adding
+ * the fields up one by one made a tree of a string per field, which V8 then had to copy
+ * flat before the insert could send it, at about twice the CPU per row and garbage.
+ */
+export function joinFields(fields: readonly string[]): string {
+  return `${fields.join('\t')}\n`;
 }
