@@ -1,8 +1,8 @@
 /**
  * The embedded state store: an in-process map with TTLs, for one process on one
  * machine. Expired entries are invisible at once and swept in the background; when
- * the store holds more than `maxEntries`, the oldest-written entries are evicted first
- * (as Redis does under `allkeys-lru` memory pressure, approximately).
+ * the store holds more than `maxEntries`, the entries first written longest ago are
+ * evicted first (as Redis does under `allkeys-lru` memory pressure, approximately).
  */
 import { QuartileError } from '../core/errors.ts';
 import type { CounterIncrement, IncrementOnceResult, KeyValue, ScoredMember, StateStore } from './state-store.ts';
@@ -56,11 +56,18 @@ export class MemoryStateStore implements StateStore {
   }
 
   #write(key: string, value: Value, expiresAt: number): void {
-    this.#entries.delete(key); // re-insert so Map order tracks write recency
-    this.#insert(key, value, expiresAt);
+    // Rewritten in place: one lookup, where moving the key to the end (so that Map order
+    // tracked the last write rather than the first) took two more on a map that holds,
+    // for beacon delivery, an entry per beacon of the last days.
+    const entry = this.#entries.get(key);
+    if (entry === undefined) this.#insert(key, value, expiresAt);
+    else {
+      entry.value = value;
+      entry.expiresAt = expiresAt;
+    }
   }
 
-  /** {@link #write} for a key known to be absent: nothing to move to the end first. */
+  /** {@link #write} for a key known to be absent: no lookup first. */
   #insert(key: string, value: Value, expiresAt: number): void {
     this.#entries.set(key, { value, expiresAt });
     if (this.#entries.size > this.#maxEntries) this.#evict();
