@@ -279,7 +279,7 @@ export default async function sinks(args: readonly string[]): Promise<Figures> {
     // The sink is measured, not a vendor's contract: no TPS cap (the default, 5000/s per
     // domain, would cap three vendors at 15 000/s by itself), and enough requests in
     // flight to cover the loopback round trip (the default 32 is sized for politeness).
-    concurrencyPerDomain: 64,
+    concurrencyPerDomain: flag(args, '--concurrency', 64),
     tpsPerDomain: 1_000_000,
   });
   try {
