@@ -590,16 +590,17 @@ export class BeaconDeliverer {
   async #attempt(lane: Lane, beacon: HeldBeacon): Promise<void> {
     try {
       const url = this.#template(beacon.target.template).expand(beaconMacros(beacon.ctx, beacon.event.macros, beacon.target.vendor, this.#c.ifa, this.#ifaKey, beacon.target.macros, cacheBusterOf(beacon.id)));
-      const result = await this.#dispatcher.fire(url, { headers: beacon.event.headers });
+      // The event's EventDelivery is the options object (its headers): one per event, not per beacon.
+      const result = await this.#dispatcher.fire(url, beacon.event);
       beacon.attempts++;
-      const vendorLabel = this.#metricVendor(lane.vendor.name, lane.host);
+      const labels = (lane.labels ??= { vendor: this.#metricVendor(lane.vendor.name, lane.host) });
       lane.attempts[result.outcome]++;
-      this.#metrics.pixelAttemptSeconds.observe({ vendor: vendorLabel }, result.latencyMs / 1000);
+      this.#metrics.pixelAttemptSeconds.observe(labels, result.latencyMs / 1000);
       lane.breaker.record(result.outcome !== 'retry');
       const circuit = lane.breaker.state;
       if (lane.vendor.known && circuit !== lane.reportedCircuit) {
         lane.reportedCircuit = circuit;
-        this.#metrics.pixelCircuit.set({ vendor: vendorLabel }, CIRCUIT[circuit]);
+        this.#metrics.pixelCircuit.set(labels, CIRCUIT[circuit]);
       }
       const decision = decide(result, beacon.attempts, beacon.firstAt, Date.now(), this.#retry);
       if (decision.kind === 'delivered') this.#finish({ beacon, outcome: 'delivered', reason: null, retriable: false, status: result.status, latencyMs: result.latencyMs });

@@ -120,6 +120,8 @@ export class Lane {
   reportedCircuit: CircuitState | undefined;
   /** Attempts by result not yet added to the metric: it is written once per tick, not per attempt. */
   readonly attempts = { delivered: 0, retry: 0, reject: 0 };
+  /** The lane's metric labels, made on first use rather than per attempt. */
+  labels: { readonly vendor: string } | undefined;
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;

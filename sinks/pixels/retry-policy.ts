@@ -28,6 +28,9 @@ export interface RetrySettings {
 }
 
 /** The SINK_PIXEL_* code of a failed attempt. */
+/** The decision for every delivered beacon: one object, not one per beacon. */
+const DELIVERED: AttemptDecision = Object.freeze({ kind: 'delivered' });
+
 export function reasonOf(outcome: BeaconOutcome): ReasonCode {
   if (outcome.status !== null) return outcome.status >= 500 || outcome.status === 408 || outcome.status === 429 ? 'SINK_PIXEL_HTTP_5XX' : 'SINK_PIXEL_HTTP_4XX';
   switch (outcome.reason) {
@@ -49,7 +52,7 @@ export function reasonOf(outcome: BeaconOutcome): ReasonCode {
  * at `firstAt`.
  */
 export function decide(outcome: BeaconOutcome, attempts: number, firstAt: number, now: number, settings: RetrySettings, random: () => number = Math.random): AttemptDecision {
-  if (outcome.outcome === 'delivered') return { kind: 'delivered' };
+  if (outcome.outcome === 'delivered') return DELIVERED;
   const reason = reasonOf(outcome);
   if (outcome.outcome === 'reject') return { kind: 'fail', reason, retriable: false };
   const backoff = Math.max(settings.baseMs / 10, fullJitterBackoff(attempts - 1, settings.baseMs, settings.maxDelayMs, random));

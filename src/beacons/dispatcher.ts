@@ -20,7 +20,7 @@
 import { performance } from 'node:perf_hooks';
 import { isQuartileError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
-import { statusGet } from '../net/status-get.ts';
+import { statusGet, type StatusGetOptions } from '../net/status-get.ts';
 
 /** The device a beacon is fired for; every field optional. */
 export interface BeaconDevice {
@@ -125,6 +125,8 @@ export class BeaconDispatcher {
   /** Headers per device object: an event's beacons share one device, so its headers are cleaned once. */
   readonly #headers = new WeakMap<BeaconDevice, Readonly<Record<string, string>>>();
   readonly #deviceless: Readonly<Record<string, string>>;
+  /** The options of every GET: one object, not one per beacon. */
+  readonly #get: StatusGetOptions;
 
   constructor(options: BeaconDispatcherOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 2000;
@@ -132,6 +134,7 @@ export class BeaconDispatcher {
     this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
     this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
     this.#deviceless = requestHeaders(undefined, this.#userAgent);
+    this.#get = { timeoutMs: this.#timeoutMs, maxBodyBytes: 64 * 1024, maxRedirects: this.#maxRedirects, allowPrivateNetwork: this.#allowPrivateNetwork };
   }
 
   /**
@@ -160,13 +163,7 @@ export class BeaconDispatcher {
   async fire(url: string, options: { readonly device?: BeaconDevice; readonly headers?: Readonly<Record<string, string>> } = {}): Promise<BeaconOutcome> {
     const started = performance.now();
     try {
-      const response = await statusGet(url, {
-        timeoutMs: this.#timeoutMs,
-        maxBodyBytes: 64 * 1024,
-        maxRedirects: this.#maxRedirects,
-        allowPrivateNetwork: this.#allowPrivateNetwork,
-        headers: options.headers ?? this.#cachedHeadersFor(options.device),
-      });
+      const response = await statusGet(url, options.headers ?? this.#cachedHeadersFor(options.device), this.#get);
       const status = response.status;
       if (status >= 200 && status < 300) return { outcome: 'delivered', url, status, latencyMs: elapsedMs(started), reason: null, retryAfterMs: null };
       const retriable = status >= 500 || status === 408 || status === 429;

@@ -11,7 +11,10 @@ import { QuartileError } from '../core/errors.ts';
 import { REDIRECTS, agentFor, classify } from './http-get.ts';
 import { checkUrl } from './ssrf-guard.ts';
 
-/** Options for {@link statusGet}; callers pass every field. */
+/**
+ * Options for {@link statusGet}; callers pass every field. A caller firing many GETs
+ * keeps one options object for all of them (the headers are passed apart).
+ */
 export interface StatusGetOptions {
   /** Milliseconds for the whole exchange: connection, redirects, headers and body. */
   readonly timeoutMs: number;
@@ -19,20 +22,21 @@ export interface StatusGetOptions {
   readonly maxRedirects: number;
   /** Allow loopback, private, link-local and metadata addresses. */
   readonly allowPrivateNetwork: boolean;
-  /** Request headers, names in lower case. */
-  readonly headers: Readonly<Record<string, string>>;
   /** Body bytes read (and dropped) before the connection is closed instead. */
   readonly maxBodyBytes: number;
 }
 
 /** The final answer, after redirects. */
 export interface StatusGetResponse {
-  /** The URL that answered. */
+  /** The URL that answered: the one asked for, or where its redirects led. */
   readonly url: string;
   readonly status: number;
   /** The Retry-After header, when the server sent one. */
   readonly retryAfter: string | undefined;
 }
+
+/** The guard's policies, made once rather than per request. */
+const POLICIES = { private: { allowPrivateNetwork: true }, public: { allowPrivateNetwork: false } } as const;
 
 /** How often overdue exchanges are looked for: the deadline's precision. */
 const SWEEP_MS = 20;
@@ -41,7 +45,8 @@ const SWEEP_MS = 20;
 class Exchange implements Dispatcher.DispatchHandler {
   readonly deadline: number;
   readonly #maxBodyBytes: number;
-  readonly #done: (error: Error | null, exchange: Exchange) => void;
+  readonly #resolve: (exchange: Exchange) => void;
+  readonly #reject: (error: Error) => void;
   #controller: Dispatcher.DispatchController | null = null;
   #settled = false;
   #bodyBytes = 0;
@@ -49,10 +54,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   location: string | undefined;
   retryAfter: string | undefined;
 
-  constructor(deadline: number, maxBodyBytes: number, done: (error: Error | null, exchange: Exchange) => void) {
+  constructor(deadline: number, maxBodyBytes: number, resolve: (exchange: Exchange) => void, reject: (error: Error) => void) {
     this.deadline = deadline;
     this.#maxBodyBytes = maxBodyBytes;
-    this.#done = done;
+    this.#resolve = resolve;
+    this.#reject = reject;
   }
 
   /** Ends the exchange with an error that arose outside undici's callbacks. */
@@ -64,7 +70,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     sweeper.delete(this);
-    this.#done(error, this);
+    if (error === null) this.#resolve(this);
+    else this.#reject(error);
   }
 
   /** Ends an exchange past its deadline, whether or not it reached a connection yet. */
@@ -145,7 +152,7 @@ const sweeper = new DeadlineSweeper();
 
 function exchange(dispatcher: Dispatcher, url: URL, headers: Readonly<Record<string, string>>, deadline: number, maxBodyBytes: number): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const handler = new Exchange(deadline, maxBodyBytes, (error, done) => (error === null ? resolve(done) : reject(error)));
+    const handler = new Exchange(deadline, maxBodyBytes, resolve, reject);
     sweeper.add(handler);
     try {
       dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers }, handler);
@@ -160,15 +167,15 @@ function exchange(dispatcher: Dispatcher, url: URL, headers: Readonly<Record<str
  * NET_URL_INVALID, NET_SCHEME_REFUSED, NET_ADDRESS_REFUSED, NET_DNS_FAILED,
  * NET_TIMEOUT, NET_UNREACHABLE or NET_TOO_MANY_REDIRECTS.
  */
-export async function statusGet(url: string, options: StatusGetOptions): Promise<StatusGetResponse> {
-  const policy = { allowPrivateNetwork: options.allowPrivateNetwork };
+export async function statusGet(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions): Promise<StatusGetResponse> {
+  const policy = options.allowPrivateNetwork ? POLICIES.private : POLICIES.public;
   const deadline = performance.now() + options.timeoutMs;
   const dispatcher = agentFor(options.allowPrivateNetwork);
   let current = checkUrl(url, policy);
   for (let hop = 0; ; hop++) {
     let answer: Exchange;
     try {
-      answer = await exchange(dispatcher, current, options.headers, deadline, options.maxBodyBytes);
+      answer = await exchange(dispatcher, current, headers, deadline, options.maxBodyBytes);
     } catch (error) {
       throw classify(error, current.href, error instanceof DeadlinePassed ? 'timeout' : null, options.timeoutMs);
     }
@@ -177,6 +184,7 @@ export async function statusGet(url: string, options: StatusGetOptions): Promise
       current = checkUrl(new URL(answer.location, current), policy);
       continue;
     }
-    return { url: current.href, status: answer.status, retryAfter: answer.retryAfter };
+    // `href` makes a new string each time it is read: the URL asked for is returned as it came, unless redirected.
+    return { url: hop === 0 ? url : current.href, status: answer.status, retryAfter: answer.retryAfter };
   }
 }
