@@ -595,7 +595,7 @@ export class BeaconDeliverer {
       beacon.attempts++;
       const labels = (lane.labels ??= { vendor: this.#metricVendor(lane.vendor.name, lane.host) });
       lane.attempts[result.outcome]++;
-      this.#metrics.pixelAttemptSeconds.observe(labels, result.latencyMs / 1000);
+      (lane.attemptSeconds ??= this.#metrics.pixelAttemptSeconds.labels(labels)).observe(result.latencyMs / 1000);
       lane.breaker.record(result.outcome !== 'retry');
       const circuit = lane.breaker.state;
       if (lane.vendor.known && circuit !== lane.reportedCircuit) {

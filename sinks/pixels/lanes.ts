@@ -122,6 +122,8 @@ export class Lane {
   readonly attempts = { delivered: 0, retry: 0, reject: 0 };
   /** The lane's metric labels, made on first use rather than per attempt. */
   labels: { readonly vendor: string } | undefined;
+  /** Its attempt-latency histogram, bound to its labels once (prom-client's labels()). */
+  attemptSeconds: { observe(seconds: number): void } | undefined;
 
   constructor(host: string, vendor: VendorIdentity, config: PixelsSinkConfig) {
     this.host = host;
