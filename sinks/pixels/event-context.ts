@@ -92,8 +92,8 @@ export function eventContextOf(event: PipelineEvent, metadata: AdMetadata): Even
  */
 export function deliveryMacros(ctx: EventContext, serverUserAgent: string): MacroValues {
   // Object.assign and then the new names, not `{ ...ctx.macros, SERVERSIDE: 1, … }`: on V8 11
-  // (Node 20) a spread followed by more properties leaves the fast clone path, and cost
-  // ~4 µs an event here, against ~0.3 µs this way.
+  // (Node 20) a spread copy given properties its source lacks leaves the fast clone path
+  // (overwriting one it has does not), and cost ~4 µs an event here, ~0.3 µs this way.
   const macros: Record<string, StoredMacro> = Object.assign({}, ctx.macros);
   macros['SERVERSIDE'] = 1;
   macros['SERVERUA'] = serverUserAgent;
