@@ -85,7 +85,7 @@ export const CONFIG_SPEC = {
     keyPrefix: str({ default: 'q:', doc: 'Prefix on every Redis key, so Quartile can share a Redis.' }),
   },
   state: {
-    maxEntries: int({ default: 5_000_000, min: 1_000, doc: 'Embedded store only: entries kept before the least recently written are evicted.' }),
+    maxEntries: int({ default: 5_000_000, min: 1_000, doc: 'Embedded store only: entries kept before the oldest are evicted (those first written longest ago, down to 95% of this many).' }),
   },
   clickhouse: {
     url: url({ schemes: ['http', 'https'], doc: 'ClickHouse HTTP URL. Empty = chDB in-process, in dataDir/chdb.' }),
