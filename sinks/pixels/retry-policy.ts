@@ -27,10 +27,10 @@ export interface RetrySettings {
   readonly attemptMs: number;
 }
 
-/** The SINK_PIXEL_* code of a failed attempt. */
 /** The decision for every delivered beacon: one object, not one per beacon. */
 const DELIVERED: AttemptDecision = Object.freeze({ kind: 'delivered' });
 
+/** The SINK_PIXEL_* code of a failed attempt. */
 export function reasonOf(outcome: BeaconOutcome): ReasonCode {
   if (outcome.status !== null) return outcome.status >= 500 || outcome.status === 408 || outcome.status === 429 ? 'SINK_PIXEL_HTTP_5XX' : 'SINK_PIXEL_HTTP_4XX';
   switch (outcome.reason) {
