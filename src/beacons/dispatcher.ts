@@ -118,9 +118,6 @@ function elapsedMs(started: number): number {
 
 /** Fires beacons with one set of options. Stateless: share one per process. */
 export class BeaconDispatcher {
-  readonly #timeoutMs: number;
-  readonly #maxRedirects: number;
-  readonly #allowPrivateNetwork: boolean;
   readonly #userAgent: string;
   /** Headers per device object: an event's beacons share one device, so its headers are cleaned once. */
   readonly #headers = new WeakMap<BeaconDevice, Readonly<Record<string, string>>>();
@@ -129,12 +126,14 @@ export class BeaconDispatcher {
   readonly #get: StatusGetOptions;
 
   constructor(options: BeaconDispatcherOptions = {}) {
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    this.#maxRedirects = options.maxRedirects ?? 3;
-    this.#allowPrivateNetwork = options.allowPrivateNetwork ?? false;
     this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
     this.#deviceless = requestHeaders(undefined, this.#userAgent);
-    this.#get = { timeoutMs: this.#timeoutMs, maxBodyBytes: 64 * 1024, maxRedirects: this.#maxRedirects, allowPrivateNetwork: this.#allowPrivateNetwork };
+    this.#get = {
+      timeoutMs: options.timeoutMs ?? 2000,
+      maxBodyBytes: 64 * 1024,
+      maxRedirects: options.maxRedirects ?? 3,
+      allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+    };
   }
 
   /**
