@@ -42,6 +42,13 @@ export function deliveryLines(rows: readonly DeliveryRow[]): string {
   return lines.join('');
 }
 
+/** One insert: the writes it carries, their lines, and its deduplication token. */
+interface Insert {
+  readonly taken: Waiter[];
+  readonly lines: string;
+  readonly token: string;
+}
+
 interface Waiter {
   readonly lines: string;
   readonly rows: number;
@@ -61,7 +68,7 @@ export class OutcomeWriter {
   readonly #o: OutcomeWriterOptions;
   #waiting: Waiter[] = [];
   /** An insert that failed, tried again first and as it was. */
-  #failed: { readonly taken: Waiter[]; readonly lines: string; readonly token: string } | undefined;
+  #failed: Insert | undefined;
   /** Tokens are `beacon_deliveries:<writer>:<insert number>`: unique without hashing the lines. */
   readonly #tokenPrefix = `${TABLE}:${randomUUID()}:`;
   #inserts = 0;
@@ -129,7 +136,7 @@ export class OutcomeWriter {
   }
 
   /** The next insert: the writes waiting, up to MAX_ROWS rows, under a token of its own. */
-  #next(): { readonly taken: Waiter[]; readonly lines: string; readonly token: string } {
+  #next(): Insert {
     const taken: Waiter[] = [];
     let rows = 0;
     while (this.#waiting.length > 0 && (taken.length === 0 || rows + this.#waiting[0]!.rows <= MAX_ROWS)) {
