@@ -234,8 +234,8 @@ export class MemoryStateStore implements StateStore {
    */
   #evict(): void {
     this.#sweep();
+    if (this.#entries.size <= this.#maxEntries) return;
     const excess = this.#entries.size - Math.floor(this.#maxEntries * LOW_WATER);
-    if (this.#entries.size <= this.#maxEntries || excess <= 0) return;
     let removed = 0;
     for (const key of this.#entries.keys()) {
       if (removed >= excess) break;
