@@ -161,7 +161,7 @@ class IfaHasher {
   /** (K ^ opad), then room for the inner digest. */
   readonly #outer = Buffer.alloc(HMAC_BLOCK + 32);
   /** Per vendor: (K ^ ipad) ‖ `ifa:<vendor>\0`, then room for the IFA. */
-  readonly #inner = new Map<string, { readonly buffer: Buffer; readonly at: number }>();
+  readonly #inner = new Map<string, { readonly prefix: string; readonly buffer: Buffer; readonly at: number }>();
   readonly #ipad = Buffer.alloc(HMAC_BLOCK, 0x36);
   /** Where the UUID's text is written. */
   readonly #text = Buffer.alloc(UUID_LENGTH);
@@ -180,15 +180,16 @@ class IfaHasher {
   uuid(vendor: string, ifa: string): string {
     let inner = this.#inner.get(vendor);
     if (inner === undefined) {
-      const prefix = Buffer.from(`ifa:${vendor}\u0000`);
-      const buffer = Buffer.alloc(HMAC_BLOCK + prefix.length + IFA_ROOM);
+      // The message is `ifa:<vendor>\0<ifa>`; its first part is kept, as text and in the buffer.
+      const prefix = `ifa:${vendor}\u0000`;
+      const buffer = Buffer.alloc(HMAC_BLOCK + Buffer.byteLength(prefix) + IFA_ROOM);
       this.#ipad.copy(buffer, 0);
-      prefix.copy(buffer, HMAC_BLOCK);
-      inner = { buffer, at: HMAC_BLOCK + prefix.length };
+      const at = HMAC_BLOCK + buffer.write(prefix, HMAC_BLOCK, 'utf8');
+      inner = { prefix, buffer, at };
       this.#inner.set(vendor, inner);
     }
     let digest: string;
-    if (ifa.length * 3 > IFA_ROOM) digest = createHmac('sha256', this.#key).update(`ifa:${vendor}\u0000${ifa}`).digest('binary');
+    if (ifa.length * 3 > IFA_ROOM) digest = createHmac('sha256', this.#key).update(`${inner.prefix}${ifa}`).digest('binary');
     else {
       const end = inner.at + inner.buffer.write(ifa, inner.at, 'utf8');
       // Digests come back as latin1 ('binary') strings, not Buffers: a Buffer made per
