@@ -31,7 +31,6 @@ import { MacroTemplate } from '../../src/ads/vast/macros.ts';
 import { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
 import type { EngineContext } from '../../src/core/engine.ts';
 import { QuartileError, isQuartileError, messageOf } from '../../src/core/errors.ts';
-import { LruCache } from '../../src/core/lru-cache.ts';
 import type { ReasonCode } from '../../src/core/reason-codes.ts';
 import { REPLAY_HEADER, type DeadLetterWriter } from '../../src/pipeline/runtime.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
@@ -87,6 +86,8 @@ const COMMIT_MS = 200;
 const SWEEP_MS = 1000;
 const UPGRADE_SCAN_MS = 30_000;
 const COMPLETION_BATCH = 512;
+/** Compiled URI templates kept at most. */
+const MAX_TEMPLATES = 10_000;
 /** Contexts per retry record, as per work record. */
 const CONTEXTS_PER_RECORD = 250;
 /** Records a fetch hands over at once (each holds up to 250 events' beacons). */
@@ -140,7 +141,12 @@ export class BeaconDeliverer {
   #completionTimer: NodeJS.Timeout | undefined;
   /** Completions being recorded (they run concurrently and share inserts). */
   readonly #applying = new Set<Promise<void>>();
-  readonly #templates = new LruCache<string, MacroTemplate>({ maxEntries: 10_000, ttlMs: 60 * 60_000 });
+  /**
+   * Compiled URI templates. A plain map, emptied when it outgrows MAX_TEMPLATES (compiling
+   * one again takes microseconds): an LRU moved an entry and read the clock on every
+   * beacon, since the beacons of one event take turns between vendors' templates.
+   */
+  readonly #templates = new Map<string, MacroTemplate>();
   #consumer: Consumer | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #lastCommit = 0;
@@ -615,6 +621,7 @@ export class BeaconDeliverer {
     let compiled = this.#templates.get(template);
     if (compiled === undefined) {
       compiled = new MacroTemplate(template);
+      if (this.#templates.size >= MAX_TEMPLATES) this.#templates.clear();
       this.#templates.set(template, compiled);
     }
     return compiled;

@@ -41,43 +41,96 @@ const POLICIES = { private: { allowPrivateNetwork: true }, public: { allowPrivat
 /** How often overdue exchanges are looked for: the deadline's precision. */
 const SWEEP_MS = 20;
 
-/** One request of one hop, as undici's dispatcher reports it. */
-class Exchange implements Dispatcher.DispatchHandler {
+/** What every hop of one GET shares. */
+interface Get {
+  /** The URL asked for, returned as it came unless redirected (`href` makes a new string each time it is read). */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly options: StatusGetOptions;
+  readonly dispatcher: Dispatcher;
   readonly deadline: number;
-  readonly #maxBodyBytes: number;
-  readonly #resolve: (exchange: Exchange) => void;
-  readonly #reject: (error: Error) => void;
+  readonly resolve: (response: StatusGetResponse) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * One request of one hop, as undici's dispatcher reports it. The last hop settles the
+ * GET's one promise; a redirect starts the next hop as a handler of its own, so a late
+ * callback of this one (an abort's error) cannot touch it.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #get: Get;
+  readonly #target: URL;
+  readonly #hop: number;
   #controller: Dispatcher.DispatchController | null = null;
   #settled = false;
   #bodyBytes = 0;
-  status = 0;
-  location: string | undefined;
-  retryAfter: string | undefined;
+  #status = 0;
+  #location: string | undefined;
+  #retryAfter: string | undefined;
 
-  constructor(deadline: number, maxBodyBytes: number, resolve: (exchange: Exchange) => void, reject: (error: Error) => void) {
-    this.deadline = deadline;
-    this.#maxBodyBytes = maxBodyBytes;
-    this.#resolve = resolve;
-    this.#reject = reject;
+  constructor(get: Get, target: URL, hop: number) {
+    this.#get = get;
+    this.#target = target;
+    this.#hop = hop;
   }
 
-  /** Ends the exchange with an error that arose outside undici's callbacks. */
-  fail(error: Error): void {
-    this.#settle(error);
+  get deadline(): number {
+    return this.#get.deadline;
   }
 
-  #settle(error: Error | null): void {
-    if (this.#settled) return;
+  /** Sends this hop's request. */
+  start(): void {
+    sweeper.add(this);
+    const target = this.#target;
+    try {
+      this.#get.dispatcher.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: this.#get.headers }, this);
+    } catch (error) {
+      this.#fail(error); // undici refused the request itself (a bad header, a closed agent)
+    }
+  }
+
+  /** Ends the GET with `error`, classified as the NET_* reason a caller sees. */
+  #fail(error: unknown): void {
+    if (!this.#open()) return;
+    const get = this.#get;
+    get.reject(classify(error, this.#target.href, error instanceof DeadlinePassed ? 'timeout' : null, get.options.timeoutMs));
+  }
+
+  /** This hop is over: the GET's answer, or the next hop of a redirect. */
+  #answered(): void {
+    if (!this.#open()) return;
+    const get = this.#get;
+    if (!REDIRECTS.has(this.#status) || this.#location === undefined) {
+      get.resolve({ url: this.#hop === 0 ? get.url : this.#target.href, status: this.#status, retryAfter: this.#retryAfter });
+      return;
+    }
+    if (this.#hop >= get.options.maxRedirects) {
+      get.reject(new QuartileError('NET_TOO_MANY_REDIRECTS', `More than ${get.options.maxRedirects} redirects from ${get.url}.`));
+      return;
+    }
+    let next: URL;
+    try {
+      next = checkUrl(new URL(this.#location, this.#target), get.options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
+    } catch (error) {
+      get.reject(error as Error); // an unreadable or refused Location
+      return;
+    }
+    new Exchange(get, next, this.#hop + 1).start();
+  }
+
+  /** Marks this hop settled; false when it already was. */
+  #open(): boolean {
+    if (this.#settled) return false;
     this.#settled = true;
     sweeper.delete(this);
-    if (error === null) this.#resolve(this);
-    else this.#reject(error);
+    return true;
   }
 
   /** Ends an exchange past its deadline, whether or not it reached a connection yet. */
   expire(): void {
     const error = new DeadlinePassed('The exchange passed its deadline.');
-    this.#settle(error);
+    this.#fail(error);
     this.#controller?.abort(error);
   }
 
@@ -88,26 +141,26 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.status = statusCode;
-    this.location = first(headers['location']);
-    this.retryAfter = first(headers['retry-after']);
+    this.#status = statusCode;
+    this.#location = first(headers['location']);
+    this.#retryAfter = first(headers['retry-after']);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodyBytes += chunk.length;
-    if (this.#bodyBytes > this.#maxBodyBytes) {
+    if (this.#bodyBytes > this.#get.options.maxBodyBytes) {
       // The status is what was asked for; a long body is not read to its end.
-      this.#settle(null);
+      this.#answered();
       controller.abort(new Error('The body is not read to its end.'));
     }
   }
 
   onResponseEnd(): void {
-    this.#settle(null);
+    this.#answered();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#settle(error);
+    this.#fail(error);
   }
 }
 
@@ -150,41 +203,18 @@ class DeadlineSweeper {
 
 const sweeper = new DeadlineSweeper();
 
-function exchange(dispatcher: Dispatcher, url: URL, headers: Readonly<Record<string, string>>, deadline: number, maxBodyBytes: number): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    const handler = new Exchange(deadline, maxBodyBytes, resolve, reject);
-    sweeper.add(handler);
-    try {
-      dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers }, handler);
-    } catch (error) {
-      handler.fail(error as Error); // undici refused the request itself (a bad header, a closed agent)
-    }
-  });
-}
-
 /**
- * GETs `url` for its status. Throws a QuartileError whose code says why:
+ * GETs `url` for its status. Rejects with a QuartileError whose code says why:
  * NET_URL_INVALID, NET_SCHEME_REFUSED, NET_ADDRESS_REFUSED, NET_DNS_FAILED,
- * NET_TIMEOUT, NET_UNREACHABLE or NET_TOO_MANY_REDIRECTS.
+ * NET_TIMEOUT, NET_UNREACHABLE or NET_TOO_MANY_REDIRECTS. One promise for the whole GET,
+ * redirects included: it was an async function awaiting a promise per hop, two promises
+ * and a turn of the microtask queue more per beacon.
  */
-export async function statusGet(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions): Promise<StatusGetResponse> {
-  const policy = options.allowPrivateNetwork ? POLICIES.private : POLICIES.public;
-  const deadline = performance.now() + options.timeoutMs;
-  const dispatcher = agentFor(options.allowPrivateNetwork);
-  let current = checkUrl(url, policy);
-  for (let hop = 0; ; hop++) {
-    let answer: Exchange;
-    try {
-      answer = await exchange(dispatcher, current, headers, deadline, options.maxBodyBytes);
-    } catch (error) {
-      throw classify(error, current.href, error instanceof DeadlinePassed ? 'timeout' : null, options.timeoutMs);
-    }
-    if (REDIRECTS.has(answer.status) && answer.location !== undefined) {
-      if (hop >= options.maxRedirects) throw new QuartileError('NET_TOO_MANY_REDIRECTS', `More than ${options.maxRedirects} redirects from ${url}.`);
-      current = checkUrl(new URL(answer.location, current), policy);
-      continue;
-    }
-    // `href` makes a new string each time it is read: the URL asked for is returned as it came, unless redirected.
-    return { url: hop === 0 ? url : current.href, status: answer.status, retryAfter: answer.retryAfter };
-  }
+export function statusGet(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions): Promise<StatusGetResponse> {
+  return new Promise((resolve, reject) => {
+    // A URL the guard refuses throws here, and the promise rejects with its error.
+    const target = checkUrl(url, options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
+    const get: Get = { url, headers, options, dispatcher: agentFor(options.allowPrivateNetwork), deadline: performance.now() + options.timeoutMs, resolve, reject };
+    new Exchange(get, target, 0).start();
+  });
 }

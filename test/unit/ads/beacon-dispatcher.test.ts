@@ -39,6 +39,8 @@ describe('beacon dispatcher', () => {
     ['a 404 (retrying cannot help)', '/px?status=404', 'reject', 404, 'NET_HTTP_STATUS'],
     ['a vendor slower than the timeout', '/px?delay=1000', 'retry', null, 'NET_TIMEOUT'],
     ['a 200 with a body far larger than a pixel (not read to its end)', '/px?status=200&big=1', 'delivered', 200, null],
+    // The first hop is cut short and aborted while the second is sent: the abort must not reach it.
+    ['a redirect with a body far larger than a pixel, to a 200', '/px?status=302&big=1', 'delivered', 200, null],
   ];
   for (const [what, path, outcome, status, reason] of cases) {
     it(`says what happened to ${what}`, async () => {
