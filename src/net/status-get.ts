@@ -41,16 +41,52 @@ const POLICIES = { private: { allowPrivateNetwork: true }, public: { allowPrivat
 /** How often overdue exchanges are looked for: the deadline's precision. */
 const SWEEP_MS = 20;
 
-/** What every hop of one GET shares. */
-interface Get {
+/**
+ * One GET, as its caller wants it ended: every hop shares it, and the last one calls
+ * {@link answered} or {@link failed} exactly once. {@link statusGet} settles a promise
+ * with it; a caller that turns the answer into a value of its own (the beacon
+ * dispatcher's outcome) extends it and settles its own promise straight away, rather
+ * than awaiting statusGet's in an async function of its own.
+ */
+export abstract class StatusGet {
   /** The URL asked for, returned as it came unless redirected (`href` makes a new string each time it is read). */
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly options: StatusGetOptions;
-  readonly dispatcher: Dispatcher;
+  /** performance.now() when the GET started; its deadline is timeoutMs later. */
+  readonly startedAt: number;
   readonly deadline: number;
-  readonly resolve: (response: StatusGetResponse) => void;
-  readonly reject: (error: Error) => void;
+
+  constructor(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions) {
+    this.url = url;
+    this.headers = headers;
+    this.options = options;
+    this.startedAt = performance.now();
+    this.deadline = this.startedAt + options.timeoutMs;
+  }
+
+  /** The final answer, after redirects; `url` is the one that answered. */
+  abstract answered(status: number, retryAfter: string | undefined, url: string): void;
+
+  /**
+   * No answer: a QuartileError whose code says why (NET_URL_INVALID, NET_SCHEME_REFUSED,
+   * NET_ADDRESS_REFUSED, NET_DNS_FAILED, NET_TIMEOUT, NET_UNREACHABLE or
+   * NET_TOO_MANY_REDIRECTS), or, for a redirect to a Location that is not a URL, the
+   * TypeError it threw.
+   */
+  abstract failed(error: Error): void;
+
+  /** Sends the first request. Never throws: a URL the guard refuses ends in {@link failed}. */
+  start(): void {
+    let target: URL;
+    try {
+      target = checkUrl(this.url, this.options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
+    } catch (error) {
+      this.failed(error as Error);
+      return;
+    }
+    new Exchange(this, agentFor(this.options.allowPrivateNetwork), target, 0).start();
+  }
 }
 
 /**
@@ -59,7 +95,8 @@ interface Get {
  * callback of this one (an abort's error) cannot touch it.
  */
 class Exchange implements Dispatcher.DispatchHandler {
-  readonly #get: Get;
+  readonly #get: StatusGet;
+  readonly #dispatcher: Dispatcher;
   readonly #target: URL;
   readonly #hop: number;
   #controller: Dispatcher.DispatchController | null = null;
@@ -69,8 +106,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   #location: string | undefined;
   #retryAfter: string | undefined;
 
-  constructor(get: Get, target: URL, hop: number) {
+  constructor(get: StatusGet, dispatcher: Dispatcher, target: URL, hop: number) {
     this.#get = get;
+    this.#dispatcher = dispatcher;
     this.#target = target;
     this.#hop = hop;
   }
@@ -84,7 +122,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     sweeper.add(this);
     const target = this.#target;
     try {
-      this.#get.dispatcher.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: this.#get.headers }, this);
+      this.#dispatcher.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: this.#get.headers }, this);
     } catch (error) {
       this.#fail(error); // undici refused the request itself (a bad header, a closed agent)
     }
@@ -94,7 +132,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #fail(error: unknown): void {
     if (!this.#open()) return;
     const get = this.#get;
-    get.reject(classify(error, this.#target.href, error instanceof DeadlinePassed ? 'timeout' : null, get.options.timeoutMs));
+    get.failed(classify(error, this.#target.href, error instanceof DeadlinePassed ? 'timeout' : null, get.options.timeoutMs));
   }
 
   /** This hop is over: the GET's answer, or the next hop of a redirect. */
@@ -102,21 +140,21 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.#open()) return;
     const get = this.#get;
     if (!REDIRECTS.has(this.#status) || this.#location === undefined) {
-      get.resolve({ url: this.#hop === 0 ? get.url : this.#target.href, status: this.#status, retryAfter: this.#retryAfter });
+      get.answered(this.#status, this.#retryAfter, this.#hop === 0 ? get.url : this.#target.href);
       return;
     }
     if (this.#hop >= get.options.maxRedirects) {
-      get.reject(new QuartileError('NET_TOO_MANY_REDIRECTS', `More than ${get.options.maxRedirects} redirects from ${get.url}.`));
+      get.failed(new QuartileError('NET_TOO_MANY_REDIRECTS', `More than ${get.options.maxRedirects} redirects from ${get.url}.`));
       return;
     }
     let next: URL;
     try {
       next = checkUrl(new URL(this.#location, this.#target), get.options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
     } catch (error) {
-      get.reject(error as Error); // an unreadable or refused Location
+      get.failed(error as Error); // an unreadable or refused Location
       return;
     }
-    new Exchange(get, next, this.#hop + 1).start();
+    new Exchange(get, this.#dispatcher, next, this.#hop + 1).start();
   }
 
   /** Marks this hop settled; false when it already was. */
@@ -203,18 +241,31 @@ class DeadlineSweeper {
 
 const sweeper = new DeadlineSweeper();
 
+/** A GET that settles a promise: its answer, or its error. */
+class PromisedGet extends StatusGet {
+  readonly #resolve: (response: StatusGetResponse) => void;
+  readonly #reject: (error: Error) => void;
+
+  constructor(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions, resolve: (response: StatusGetResponse) => void, reject: (error: Error) => void) {
+    super(url, headers, options);
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  answered(status: number, retryAfter: string | undefined, url: string): void {
+    this.#resolve({ url, status, retryAfter });
+  }
+
+  failed(error: Error): void {
+    this.#reject(error);
+  }
+}
+
 /**
- * GETs `url` for its status. Rejects with a QuartileError whose code says why:
- * NET_URL_INVALID, NET_SCHEME_REFUSED, NET_ADDRESS_REFUSED, NET_DNS_FAILED,
- * NET_TIMEOUT, NET_UNREACHABLE or NET_TOO_MANY_REDIRECTS. One promise for the whole GET,
- * redirects included: it was an async function awaiting a promise per hop, two promises
- * and a turn of the microtask queue more per beacon.
+ * GETs `url` for its status. Rejects with the error {@link StatusGet.failed} describes.
+ * One promise for the whole GET, redirects included: it was an async function awaiting
+ * a promise per hop, two promises and a turn of the microtask queue more per beacon.
  */
 export function statusGet(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions): Promise<StatusGetResponse> {
-  return new Promise((resolve, reject) => {
-    // A URL the guard refuses throws here, and the promise rejects with its error.
-    const target = checkUrl(url, options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
-    const get: Get = { url, headers, options, dispatcher: agentFor(options.allowPrivateNetwork), deadline: performance.now() + options.timeoutMs, resolve, reject };
-    new Exchange(get, target, 0).start();
-  });
+  return new Promise((resolve, reject) => new PromisedGet(url, headers, options, resolve, reject).start());
 }
