@@ -131,19 +131,13 @@ class BeaconGet extends StatusGet {
 
   answered(status: number, retryAfter: string | undefined): void {
     const url = this.url;
+    const latencyMs = elapsedMs(this.startedAt);
     if (status >= 200 && status < 300) {
-      this.#resolve({ outcome: 'delivered', url, status, latencyMs: elapsedMs(this.startedAt), reason: null, retryAfterMs: null });
+      this.#resolve({ outcome: 'delivered', url, status, latencyMs, reason: null, retryAfterMs: null });
       return;
     }
     const retriable = status >= 500 || status === 408 || status === 429;
-    this.#resolve({
-      outcome: retriable ? 'retry' : 'reject',
-      url,
-      status,
-      latencyMs: elapsedMs(this.startedAt),
-      reason: 'NET_HTTP_STATUS',
-      retryAfterMs: retriable ? retryAfterMs(retryAfter) : null,
-    });
+    this.#resolve({ outcome: retriable ? 'retry' : 'reject', url, status, latencyMs, reason: 'NET_HTTP_STATUS', retryAfterMs: retriable ? retryAfterMs(retryAfter) : null });
   }
 
   failed(error: Error): void {

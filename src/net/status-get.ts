@@ -9,10 +9,10 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { QuartileError } from '../core/errors.ts';
 import { REDIRECTS, agentFor, classify } from './http-get.ts';
-import { checkUrl } from './ssrf-guard.ts';
+import { checkUrl, type SsrfPolicy } from './ssrf-guard.ts';
 
 /**
- * Options for {@link statusGet}; callers pass every field. A caller firing many GETs
+ * Options of a {@link StatusGet}; callers pass every field. A caller firing many GETs
  * keeps one options object for all of them (the headers are passed apart).
  */
 export interface StatusGetOptions {
@@ -26,27 +26,23 @@ export interface StatusGetOptions {
   readonly maxBodyBytes: number;
 }
 
-/** The final answer, after redirects. */
-export interface StatusGetResponse {
-  /** The URL that answered: the one asked for, or where its redirects led. */
-  readonly url: string;
-  readonly status: number;
-  /** The Retry-After header, when the server sent one. */
-  readonly retryAfter: string | undefined;
-}
-
 /** The guard's policies, made once rather than per request. */
 const POLICIES = { private: { allowPrivateNetwork: true }, public: { allowPrivateNetwork: false } } as const;
+
+function policyOf(options: StatusGetOptions): SsrfPolicy {
+  return options.allowPrivateNetwork ? POLICIES.private : POLICIES.public;
+}
 
 /** How often overdue exchanges are looked for: the deadline's precision. */
 const SWEEP_MS = 20;
 
 /**
  * One GET, as its caller wants it ended: every hop shares it, and the last one calls
- * {@link answered} or {@link failed} exactly once. {@link statusGet} settles a promise
- * with it; a caller that turns the answer into a value of its own (the beacon
- * dispatcher's outcome) extends it and settles its own promise straight away, rather
- * than awaiting statusGet's in an async function of its own.
+ * {@link answered} or {@link failed} exactly once. The caller extends it and turns the
+ * answer into a value of its own (the beacon dispatcher's outcome), settling its own
+ * promise there: the GET was an async function awaiting a promise per hop, under
+ * another async function awaiting it, three promises and turns of the microtask queue
+ * per beacon where one does.
  */
 export abstract class StatusGet {
   /** The URL asked for, returned as it came unless redirected (`href` makes a new string each time it is read). */
@@ -80,7 +76,7 @@ export abstract class StatusGet {
   start(): void {
     let target: URL;
     try {
-      target = checkUrl(this.url, this.options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
+      target = checkUrl(this.url, policyOf(this.options));
     } catch (error) {
       this.failed(error as Error);
       return;
@@ -149,7 +145,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     let next: URL;
     try {
-      next = checkUrl(new URL(this.#location, this.#target), get.options.allowPrivateNetwork ? POLICIES.private : POLICIES.public);
+      next = checkUrl(new URL(this.#location, this.#target), policyOf(get.options));
     } catch (error) {
       get.failed(error as Error); // an unreadable or refused Location
       return;
@@ -240,32 +236,3 @@ class DeadlineSweeper {
 }
 
 const sweeper = new DeadlineSweeper();
-
-/** A GET that settles a promise: its answer, or its error. */
-class PromisedGet extends StatusGet {
-  readonly #resolve: (response: StatusGetResponse) => void;
-  readonly #reject: (error: Error) => void;
-
-  constructor(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions, resolve: (response: StatusGetResponse) => void, reject: (error: Error) => void) {
-    super(url, headers, options);
-    this.#resolve = resolve;
-    this.#reject = reject;
-  }
-
-  answered(status: number, retryAfter: string | undefined, url: string): void {
-    this.#resolve({ url, status, retryAfter });
-  }
-
-  failed(error: Error): void {
-    this.#reject(error);
-  }
-}
-
-/**
- * GETs `url` for its status. Rejects with the error {@link StatusGet.failed} describes.
- * One promise for the whole GET, redirects included: it was an async function awaiting
- * a promise per hop, two promises and a turn of the microtask queue more per beacon.
- */
-export function statusGet(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions): Promise<StatusGetResponse> {
-  return new Promise((resolve, reject) => new PromisedGet(url, headers, options, resolve, reject).start());
-}
