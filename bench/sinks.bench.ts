@@ -18,7 +18,7 @@
  * entries (but the last insert's, see beaconRun; `beaconsRecordedPerSec` has it on the
  * clock too). Interleaved with each run, the
  * HTTP floor: the same number of GETs to the same vendor servers straight through the
- * beacon dispatcher (same undici pool, same headers, same concurrency), nothing else.
+ * beacon dispatcher (same headers, same requests in flight and connections per vendor), nothing else.
  * `beaconsVsHttpFloor` = sink ÷ floor (medians); the machine's load moves both alike.
  *
  * ClickHouse: rows/s through `ClickHouseSink.write()` (TabSeparated lines, two inserts
@@ -198,12 +198,14 @@ async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: Be
   say(`beacons: ${impressions} impressions × 3 vendors, batches of ${batch}, vendor servers in a child process${pin ? '; this process pinned to CPU 0, the vendors to CPU 1' : ''}`);
   const runs: BeaconRun[] = [];
   const floors: number[] = [];
-  const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true });
+  // The floor keeps the sink's limits: as many requests in flight per vendor, and as many connections.
+  const concurrency = ctx.config.pixels.concurrencyPerDomain;
+  const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true, connectionsPerOrigin: () => concurrency });
   const floorRun = async (): Promise<number> => {
     const n = impressions * 3;
     let next = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: 64 * 3 }, async () => {
+    await Promise.all(Array.from({ length: concurrency * 3 }, async () => {
       while (next < n) {
         const i = next++;
         await dispatcher.fire(`http://${hosts[i % 3]}:${ports[i % 3]}/imp?cb=${i}`, { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } });
@@ -226,6 +228,7 @@ async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: Be
   } finally {
     await delivery.stop();
     await sink.close();
+    await dispatcher.close();
   }
   const beaconsPerSec = median(runs.map((r) => r.rate));
   const beaconsPerCpuSec = median(runs.map((r) => r.perCpuSecond));

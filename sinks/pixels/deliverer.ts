@@ -168,7 +168,14 @@ export class BeaconDeliverer {
     this.#logger = ctx.logger.child({ component: 'sinks/pixels' });
     this.#vendors = new VendorDirectory(config);
     this.#sealer = new BinarySealer(loadQueueKey(ctx.config));
-    this.#dispatcher = new BeaconDispatcher({ timeoutMs: config.timeoutMs, maxRedirects: config.maxRedirects, allowPrivateNetwork: config.allowPrivateNetwork, userAgent: config.userAgent });
+    // A vendor's connections, per origin, are as many as its beacons in flight (lanes.ts).
+    this.#dispatcher = new BeaconDispatcher({
+      timeoutMs: config.timeoutMs,
+      maxRedirects: config.maxRedirects,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      userAgent: config.userAgent,
+      connectionsPerOrigin: (host) => this.#vendors.of(host).concurrency,
+    });
     this.#deadLetters = options.deadLetters ?? new DeadLetterSink(ctx.backends.transport, ctx.codec);
     this.#outcomes = new OutcomeWriter({ warehouse: ctx.backends.warehouse, logger: this.#logger, lingerMs: config.outcomeFlushMs });
     this.#ifaKey = loadHashKey(ctx.config).secret;
@@ -248,6 +255,7 @@ export class BeaconDeliverer {
     await this.#commit(true);
     await consumer?.stop();
     this.#outcomes.stop();
+    await this.#dispatcher.close();
   }
 
   // ── Taking records ────────────────────────────────────────────────────────────────

@@ -10,16 +10,18 @@
  * Accept-Language), while its own User-Agent names the server. These values are
  * used in flight only.
  *
- * Connections: every request goes through src/net/status-get.ts, on the process's
- * guarded undici Agent, which keeps a keep-alive pool per origin, so a vendor that
- * receives thousands of beacons a second is sent them over a few warm connections.
- * Callers bound the connections per origin by bounding their requests in flight (the
- * pixels sink does so per vendor domain). Only the status is read: no body stream, and
+ * Connections: every request goes through src/net/status-get.ts, on a guarded undici
+ * Agent, which keeps a keep-alive pool per origin, so a vendor that receives thousands
+ * of beacons a second is sent them over a few warm connections. Callers that bound
+ * their requests in flight per host (the pixels sink, per vendor domain) bound the
+ * connections per origin with it (`connectionsPerOrigin`). Only the status is read: no body stream, and
  * no AbortSignal per beacon.
  */
 import { performance } from 'node:perf_hooks';
 import { isQuartileError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
+import type { Agent } from 'undici';
+import { boundedAgent } from '../net/http-get.ts';
 import { StatusGet, type StatusGetOptions } from '../net/status-get.ts';
 
 /** The device a beacon is fired for; every field optional. */
@@ -40,6 +42,13 @@ export interface BeaconDispatcherOptions {
   readonly allowPrivateNetwork?: boolean;
   /** The server's own User-Agent. Default `Quartile/0.1 (server-side beacons)`. */
   readonly userAgent?: string;
+  /**
+   * Keep-alive connections to one origin at most, by host: a caller that bounds its
+   * beacons in flight per host passes that bound (see boundedAgent). The dispatcher
+   * then has connections of its own, which {@link BeaconDispatcher.close} ends. By
+   * default it shares the process's pool, unbounded.
+   */
+  readonly connectionsPerOrigin?: (host: string) => number;
 }
 
 /**
@@ -155,16 +164,26 @@ export class BeaconDispatcher {
   readonly #deviceless: Readonly<Record<string, string>>;
   /** The options of every GET: one object, not one per beacon. */
   readonly #get: StatusGetOptions;
+  /** Its own Agent, when its connections per origin are bounded. */
+  readonly #agent: Agent | undefined;
 
   constructor(options: BeaconDispatcherOptions = {}) {
     this.#userAgent = options.userAgent ?? 'Quartile/0.1 (server-side beacons)';
     this.#deviceless = requestHeaders(undefined, this.#userAgent);
+    const allowPrivateNetwork = options.allowPrivateNetwork ?? false;
+    this.#agent = options.connectionsPerOrigin === undefined ? undefined : boundedAgent(allowPrivateNetwork, options.connectionsPerOrigin);
     this.#get = {
       timeoutMs: options.timeoutMs ?? 2000,
       maxBodyBytes: 64 * 1024,
       maxRedirects: options.maxRedirects ?? 3,
-      allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+      allowPrivateNetwork,
+      ...(this.#agent === undefined ? {} : { agent: this.#agent }),
     };
+  }
+
+  /** Ends the dispatcher's own connections, if it has any; requests in flight finish first. */
+  async close(): Promise<void> {
+    await this.#agent?.close();
   }
 
   /**

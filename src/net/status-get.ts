@@ -24,6 +24,11 @@ export interface StatusGetOptions {
   readonly allowPrivateNetwork: boolean;
   /** Body bytes read (and dropped) before the connection is closed instead. */
   readonly maxBodyBytes: number;
+  /**
+   * The guarded Agent to send through (its SSRF policy must be `allowPrivateNetwork`'s);
+   * by default the process's shared one for that policy.
+   */
+  readonly agent?: Dispatcher;
 }
 
 /** The guard's policies, made once rather than per request. */
@@ -81,7 +86,7 @@ export abstract class StatusGet {
       this.failed(error as Error);
       return;
     }
-    new Exchange(this, agentFor(this.options.allowPrivateNetwork), target, 0).start();
+    new Exchange(this, this.options.agent ?? agentFor(this.options.allowPrivateNetwork), target, 0).start();
   }
 }
 

@@ -75,6 +75,28 @@ describe('beacon dispatcher', () => {
     assert.equal(headers['accept-language'], 'fr-FR,fr;q=0.9');
   });
 
+  it('keeps no more connections to an origin than it is told, however many beacons wait', async () => {
+    const sockets = new Set<unknown>();
+    const counting = createServer((request, response) => {
+      sockets.add(request.socket);
+      setTimeout(() => response.end(), 5).unref();
+    });
+    await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
+    const port = (counting.address() as AddressInfo).port;
+    const hosts: string[] = [];
+    const bounded = new BeaconDispatcher({ allowPrivateNetwork: true, connectionsPerOrigin: (host) => (hosts.push(host), 3) });
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => bounded.fire(`http://127.0.0.1:${port}/px?i=${i}`)));
+      assert.deepEqual(new Set(results.map((r) => r.outcome)), new Set(['delivered']));
+      assert.ok(sockets.size >= 1 && sockets.size <= 3, `${sockets.size} connections`);
+      assert.deepEqual(hosts, ['127.0.0.1']); // asked once, for the origin's host
+    } finally {
+      await bounded.close();
+      counting.closeAllConnections();
+      await new Promise<void>((r) => counting.close(() => r()));
+    }
+  });
+
   it('never lets a device value split a header', () => {
     const headers = serverSideHeaders({ ip: null, userAgent: 'Evil\r\nX-Injected: 1', referer: '   ' }, 'Q');
     assert.deepEqual(headers, { 'user-agent': 'Q', 'x-device-user-agent': 'EvilX-Injected: 1' });
