@@ -201,20 +201,30 @@ async function beaconFigures(ctx: EngineContext, metadata: AdMetadata, setup: Be
   // The floor keeps the sink's limits: as many requests in flight per vendor, and as many connections.
   const concurrency = ctx.config.pixels.concurrencyPerDomain;
   const dispatcher = new BeaconDispatcher({ allowPrivateNetwork: true, connectionsPerOrigin: () => concurrency });
-  const floorRun = async (): Promise<number> => {
-    const n = impressions * 3;
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrency * 3 }, async () => {
-      while (next < n) {
+  const request = { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } };
+  // As delivery sends them (BeaconDispatcher.send, no promise per GET), each answer sending the next.
+  const floorRun = (): Promise<number> =>
+    new Promise((resolve) => {
+      const n = impressions * 3;
+      let next = 0;
+      let answered = 0;
+      const t0 = performance.now();
+      const sendNext = (): void => {
         const i = next++;
-        await dispatcher.fire(`http://${hosts[i % 3]}:${ports[i % 3]}/imp?cb=${i}`, { device: { ip: '198.51.100.23', userAgent: 'Roku/DVP-12.0 (12.0.0.4182)' } });
-      }
-    }));
-    const rate = n / ((performance.now() - t0) / 1000);
-    say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
-    return rate;
-  };
+        dispatcher.send(`http://${hosts[i % 3]}:${ports[i % 3]}/imp?cb=${i}`, request, onAnswer, undefined);
+      };
+      // Not from inside undici's response callback: on the microtask queue, as an awaiting caller would.
+      const onAnswer = (): void => {
+        answered++;
+        if (next < n) queueMicrotask(sendNext);
+        else if (answered === n) {
+          const rate = n / ((performance.now() - t0) / 1000);
+          say(`  http floor: ${n} GETs = ${Math.round(rate)}/s`);
+          resolve(rate);
+        }
+      };
+      for (let k = 0; k < concurrency * 3 && next < n; k++) sendNext();
+    });
   const sink = new PixelsSink(ctx, { deliveryGroupId: 'bench-pixels' });
   const delivery = new BeaconDeliverer(ctx, { groupId: 'bench-pixels' });
   await delivery.start();

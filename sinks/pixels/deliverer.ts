@@ -28,7 +28,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DeadLetter } from '../../schemas/types.ts';
 import { MacroTemplate } from '../../src/ads/vast/macros.ts';
-import { BeaconDispatcher } from '../../src/beacons/dispatcher.ts';
+import { BeaconDispatcher, type BeaconOutcome } from '../../src/beacons/dispatcher.ts';
 import type { EngineContext } from '../../src/core/engine.ts';
 import { QuartileError, isQuartileError, messageOf } from '../../src/core/errors.ts';
 import type { ReasonCode } from '../../src/core/reason-codes.ts';
@@ -600,12 +600,23 @@ export class BeaconDeliverer {
     this.#attemptOver(lane);
   }
 
-  /** One attempt of a claimed beacon: fire it, then finish it or hand it to the retry topic. */
-  async #attempt(lane: Lane, beacon: HeldBeacon): Promise<void> {
+  /** One attempt of a claimed beacon: fire it; {@link #attempted} hears how it went. */
+  #attempt(lane: Lane, beacon: HeldBeacon): void {
+    let url: string;
     try {
-      const url = this.#template(beacon.target.template).expand(beaconMacros(beacon.ctx, beacon.event.macros, beacon.target.vendor, this.#c.ifa, this.#ifaKey, beacon.target.macros, cacheBusterOf(beacon.id)));
-      // The event's EventDelivery is the options object (its headers): one per event, not per beacon.
-      const result = await this.#dispatcher.fire(url, beacon.event);
+      url = this.#template(beacon.target.template).expand(beaconMacros(beacon.ctx, beacon.event.macros, beacon.target.vendor, this.#c.ifa, this.#ifaKey, beacon.target.macros, cacheBusterOf(beacon.id)));
+    } catch (error) {
+      this.#attemptOver(lane);
+      throw error;
+    }
+    // The event's EventDelivery is the request (its headers): one per event, not per beacon.
+    this.#dispatcher.send(url, beacon.event, this.#attempted, beacon);
+  }
+
+  /** How an attempt went: the beacon is finished, or handed to the retry topic. Made once: the dispatcher calls it with the beacon. */
+  readonly #attempted = (result: BeaconOutcome, beacon: HeldBeacon): void => {
+    const lane = this.#lanes.get(beacon.host)!;
+    try {
       beacon.attempts++;
       const labels = (lane.labels ??= { vendor: this.#metricVendor(lane.vendor.name, lane.host) });
       lane.attempts[result.outcome]++;
@@ -623,7 +634,7 @@ export class BeaconDeliverer {
     } finally {
       this.#attemptOver(lane);
     }
-  }
+  };
 
   #template(template: string): MacroTemplate {
     let compiled = this.#templates.get(template);

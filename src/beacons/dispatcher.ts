@@ -125,35 +125,62 @@ function elapsedMs(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100;
 }
 
-/**
- * One beacon's GET. Its promise settles with the outcome, never with an error: the GET
- * ends straight in it, where an async `fire` awaiting a GET's promise cost a promise and
- * a turn of the microtask queue more per beacon.
- */
-class BeaconGet extends StatusGet {
-  readonly #resolve: (outcome: BeaconOutcome) => void;
+/** Told what happened to a beacon sent with {@link BeaconDispatcher.send}, with the caller's own value. */
+export type BeaconAnswered<C> = (outcome: BeaconOutcome, context: C) => void;
 
-  constructor(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions, resolve: (outcome: BeaconOutcome) => void) {
+/**
+ * One beacon's GET. It ends straight in its caller's function, with the outcome, never
+ * with an error: a promise per beacon (and, in an async caller, its frame and a turn of
+ * the microtask queue) cost more than the dispatcher's own work for it.
+ */
+class BeaconGet<C> extends StatusGet {
+  readonly #done: BeaconAnswered<C>;
+  readonly #context: C;
+
+  constructor(url: string, headers: Readonly<Record<string, string>>, options: StatusGetOptions, done: BeaconAnswered<C>, context: C) {
     super(url, headers, options);
-    this.#resolve = resolve;
+    this.#done = done;
+    this.#context = context;
   }
 
   answered(status: number, retryAfter: string | undefined): void {
     const url = this.url;
     const latencyMs = elapsedMs(this.startedAt);
     if (status >= 200 && status < 300) {
-      this.#resolve({ outcome: 'delivered', url, status, latencyMs, reason: null, retryAfterMs: null });
+      this.#end({ outcome: 'delivered', url, status, latencyMs, reason: null, retryAfterMs: null });
       return;
     }
     const retriable = status >= 500 || status === 408 || status === 429;
-    this.#resolve({ outcome: retriable ? 'retry' : 'reject', url, status, latencyMs, reason: 'NET_HTTP_STATUS', retryAfterMs: retriable ? retryAfterMs(retryAfter) : null });
+    this.#end({ outcome: retriable ? 'retry' : 'reject', url, status, latencyMs, reason: 'NET_HTTP_STATUS', retryAfterMs: retriable ? retryAfterMs(retryAfter) : null });
   }
 
   failed(error: Error): void {
     const reason: ReasonCode = isQuartileError(error) ? error.code : 'NET_UNREACHABLE';
     const retriable = RETRIABLE_NET.has(reason) || (isQuartileError(error) && error.code === 'NET_DNS_FAILED' && error.retriable);
-    this.#resolve({ outcome: retriable ? 'retry' : 'reject', url: this.url, status: null, latencyMs: elapsedMs(this.startedAt), reason, retryAfterMs: null });
+    this.#end({ outcome: retriable ? 'retry' : 'reject', url: this.url, status: null, latencyMs: elapsedMs(this.startedAt), reason, retryAfterMs: null });
   }
+
+  #end(outcome: BeaconOutcome): void {
+    try {
+      this.#done(outcome, this.#context);
+    } catch (error) {
+      // The caller's function runs inside undici's response callback, where an error would
+      // be taken for the connection's and end it: it is thrown again on its own instead.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function settle(outcome: BeaconOutcome, resolve: (outcome: BeaconOutcome) => void): void {
+  resolve(outcome);
+}
+
+/** Whom a beacon is fired for: a device, or the request headers {@link BeaconDispatcher.headersFor} made for one. */
+export interface BeaconRequest {
+  readonly device?: BeaconDevice;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Fires beacons with one set of options. Stateless: share one per process. */
@@ -209,8 +236,17 @@ export class BeaconDispatcher {
    * GETs `url` (macros already expanded) on behalf of `device`, or with `headers` made by
    * {@link headersFor}. Never rejects: what happened is in the outcome.
    */
-  fire(url: string, options: { readonly device?: BeaconDevice; readonly headers?: Readonly<Record<string, string>> } = {}): Promise<BeaconOutcome> {
+  fire(url: string, options: BeaconRequest = {}): Promise<BeaconOutcome> {
+    return new Promise((resolve) => this.send(url, options, settle, resolve));
+  }
+
+  /**
+   * {@link fire} for callers that fire thousands a second: `done(outcome, context)` is
+   * called once, with no promise in between. It runs inside undici's response callback,
+   * so it must not wait on anything; what it throws is thrown again on its own.
+   */
+  send<C>(url: string, options: BeaconRequest, done: BeaconAnswered<C>, context: C): void {
     const headers = options.headers ?? this.#cachedHeadersFor(options.device);
-    return new Promise((resolve) => new BeaconGet(url, headers, this.#get, resolve).start());
+    new BeaconGet(url, headers, this.#get, done, context).start();
   }
 }

@@ -52,6 +52,20 @@ describe('beacon dispatcher', () => {
     });
   }
 
+  it('tells send\'s function once, with the caller\'s own value, for answers and refusals alike', async () => {
+    const heard: Array<[string, number | null, string]> = [];
+    await new Promise<void>((done) => {
+      const answered = (outcome: { outcome: string; status: number | null }, which: string): void => {
+        heard.push([outcome.outcome, outcome.status, which]);
+        if (heard.length === 2) done();
+      };
+      dispatcher.send(`${base}/px?status=204`, {}, answered, 'first');
+      dispatcher.send('file:///etc/passwd', {}, answered, 'second');
+    });
+    await new Promise((r) => setTimeout(r, 20)); // nothing more comes
+    assert.deepEqual(heard.sort((a, b) => a[2].localeCompare(b[2])), [['delivered', 204, 'first'], ['reject', null, 'second']]);
+  });
+
   it('refuses private addresses unless allowed, and bad URLs, without throwing', async () => {
     const guarded = new BeaconDispatcher();
     const refused = await guarded.fire(`${base}/px`);
