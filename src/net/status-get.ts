@@ -86,19 +86,22 @@ export abstract class StatusGet {
       this.failed(error as Error);
       return;
     }
-    new Exchange(this, this.options.agent ?? agentFor(this.options.allowPrivateNetwork), target, 0).start();
+    new Exchange(this, this.options.agent ?? agentFor(this.options.allowPrivateNetwork), this.url, 0).start(target);
   }
 }
 
 /**
- * One request of one hop, as undici's dispatcher reports it. The last hop settles the
- * GET's one promise; a redirect starts the next hop as a handler of its own, so a late
- * callback of this one (an abort's error) cannot touch it.
+ * One request of one hop, as undici's dispatcher reports it. The last hop ends the GET;
+ * a redirect starts the next hop as a handler of its own, so a late callback of this one
+ * (an abort's error) cannot touch it. It keeps its URL as text, not the parsed URL: that
+ * object would live as long as the request, and was the largest thing of a beacon's
+ * that the young generation's collector had to copy (~0.5 KB).
  */
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #get: StatusGet;
   readonly #dispatcher: Dispatcher;
-  readonly #target: URL;
+  /** This hop's URL: as the caller gave it for the first, as resolved for a redirect. */
+  readonly #href: string;
   readonly #hop: number;
   #controller: Dispatcher.DispatchController | null = null;
   #settled = false;
@@ -107,10 +110,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   #location: string | undefined;
   #retryAfter: string | undefined;
 
-  constructor(get: StatusGet, dispatcher: Dispatcher, target: URL, hop: number) {
+  constructor(get: StatusGet, dispatcher: Dispatcher, href: string, hop: number) {
     this.#get = get;
     this.#dispatcher = dispatcher;
-    this.#target = target;
+    this.#href = href;
     this.#hop = hop;
   }
 
@@ -118,10 +121,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     return this.#get.deadline;
   }
 
-  /** Sends this hop's request. */
-  start(): void {
+  /** Sends this hop's request to `target`, its URL as the SSRF guard parsed it. */
+  start(target: URL): void {
     sweeper.add(this);
-    const target = this.#target;
     try {
       this.#dispatcher.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: this.#get.headers }, this);
     } catch (error) {
@@ -133,7 +135,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #fail(error: unknown): void {
     if (!this.#open()) return;
     const get = this.#get;
-    get.failed(classify(error, this.#target.href, error instanceof DeadlinePassed ? 'timeout' : null, get.options.timeoutMs));
+    get.failed(classify(error, this.#href, error instanceof DeadlinePassed ? 'timeout' : null, get.options.timeoutMs));
   }
 
   /** This hop is over: the GET's answer, or the next hop of a redirect. */
@@ -141,7 +143,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.#open()) return;
     const get = this.#get;
     if (!REDIRECTS.has(this.#status) || this.#location === undefined) {
-      get.answered(this.#status, this.#retryAfter, this.#hop === 0 ? get.url : this.#target.href);
+      get.answered(this.#status, this.#retryAfter, this.#href);
       return;
     }
     if (this.#hop >= get.options.maxRedirects) {
@@ -150,12 +152,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     let next: URL;
     try {
-      next = checkUrl(new URL(this.#location, this.#target), policyOf(get.options));
+      next = checkUrl(new URL(this.#location, this.#href), policyOf(get.options));
     } catch (error) {
       get.failed(error as Error); // an unreadable or refused Location
       return;
     }
-    new Exchange(get, this.#dispatcher, next, this.#hop + 1).start();
+    new Exchange(get, this.#dispatcher, next.href, this.#hop + 1).start(next);
   }
 
   /** Marks this hop settled; false when it already was. */
