@@ -142,9 +142,9 @@ async function answeredSoFar(ctx: EngineContext): Promise<number> {
 /**
  * One beacon run: `impressions` × 3 beacons through write() until every GET is answered.
  * Its clock stops at the last answer. The outcome rows of the last `pixels.outcomeFlushMs`
- * (250 ms) are written after it: that wait is the outcome writer's linger, a latency that
- * a longer run does not pay more of, and it put up to 4% of a run's time on the clock
- * with the core idle. The run waits for them all the same, and reports the rate to that
+ * (1 s) are written after it: that wait is the outcome writer's linger, a latency that
+ * a longer run does not pay more of (at 250 ms it already put up to 4% of a run's time
+ * on the clock, with the core idle). The run waits for them all the same, and reports the rate to that
  * point as well (`recordedRate`); every row before them is on the clock and the CPU.
  */
 async function beaconRun(ctx: EngineContext, sink: PixelsSink, metadata: AdMetadata, impressions: number, batch: number, run: number, label = `run ${run}`): Promise<BeaconRun> {
@@ -297,9 +297,7 @@ async function clickhouseFigures(ctx: EngineContext, metadata: AdMetadata, round
 }
 
 export default async function sinks(args: readonly string[]): Promise<Figures> {
-  // 30 000 impressions (90 000 beacons, ~6 s a run): a run ends when the last outcomes are
-  // written, up to pixels.outcomeFlushMs (250 ms) after the last GET, a fixed wait that
-  // was a tenth of a run of 10 000. What is measured is the sustained rate.
+  // 30 000 impressions (90 000 beacons, ~5 s a run): long enough for a sustained rate.
   const impressions = flag(args, '--impressions', 30_000);
   const rounds = flag(args, '--rounds', 8);
   const batch = flag(args, '--batch', 500);

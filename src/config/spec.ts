@@ -218,7 +218,7 @@ export const CONFIG_SPEC = {
     maxPending: int({ default: 200_000, min: 10, doc: 'Beacons one delivering process holds in memory (waiting, backing off or in flight) above which it stops reading more from ads.beacons (and, separately, from ads.beacons.retry).' }),
     maxBacklog: int({ default: 0, min: 0, doc: 'Records on ads.beacons that beacon delivery has not taken yet (a record holds up to 500 events\' beacons) above which the pipeline waits (backpressure). 0 = by transport: 1,000,000 on Kafka (which keeps them on disk), 2,000 on the embedded log (which keeps them in memory).' }),
     queueKey: str({ default: '', secret: true, doc: 'AES-256 key (base64, 32 bytes) encrypting queued device context (IP, user agent, IFA, raw event) on ads.beacons and ads.beacons.retry; empty = generated into dataDir/keys (one machine only).' }),
-    outcomeFlushMs: int({ default: 250, min: 10, doc: 'Least time between two inserts of beacon outcomes into ClickHouse beacon_deliveries; what completes in between goes out together.' }),
+    outcomeFlushMs: int({ default: 1000, min: 10, doc: 'Least time between two inserts of beacon outcomes into ClickHouse beacon_deliveries; what completes in between goes out together (ClickHouse takes about one insert a second into a table best).' }),
     verificationNotExecuted: bool({ default: true, doc: 'On an impression, fire each verification vendor\'s verificationNotExecuted tracking with [REASON] 2 (server-side: no OM SDK ran).' }),
   },
   admin: {
