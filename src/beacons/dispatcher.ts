@@ -173,10 +173,6 @@ class BeaconGet<C> extends StatusGet {
   }
 }
 
-function settle(outcome: BeaconOutcome, resolve: (outcome: BeaconOutcome) => void): void {
-  resolve(outcome);
-}
-
 /** Whom a beacon is fired for: a device, or the request headers {@link BeaconDispatcher.headersFor} made for one. */
 export interface BeaconRequest {
   readonly device?: BeaconDevice;
@@ -237,13 +233,14 @@ export class BeaconDispatcher {
    * {@link headersFor}. Never rejects: what happened is in the outcome.
    */
   fire(url: string, options: BeaconRequest = {}): Promise<BeaconOutcome> {
-    return new Promise((resolve) => this.send(url, options, settle, resolve));
+    return new Promise((resolve) => this.send(url, options, resolve, undefined));
   }
 
   /**
    * {@link fire} for callers that fire thousands a second: `done(outcome, context)` is
-   * called once, with no promise in between. It runs inside undici's response callback,
-   * so it must not wait on anything; what it throws is thrown again on its own.
+   * called once, with no promise in between. It runs inside undici's response callback
+   * (or before send returns, for a URL the SSRF guard refuses), so it must not wait on
+   * anything; what it throws is thrown again on its own.
    */
   send<C>(url: string, options: BeaconRequest, done: BeaconAnswered<C>, context: C): void {
     const headers = options.headers ?? this.#cachedHeadersFor(options.device);

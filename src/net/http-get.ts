@@ -41,13 +41,18 @@ export const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 // The connection attempt itself; the per-request timeout below is usually shorter.
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** The SSRF guard on every connection an Agent opens, for a policy. */
+function guardedConnect(allowPrivateNetwork: boolean): ReturnType<typeof guardedConnector> {
+  return guardedConnector({ allowPrivateNetwork, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+}
+
 // One keep-alive pool per policy, shared by every request of the process.
 const agents = new Map<boolean, Agent>();
 /** The process's guarded keep-alive Agent for a policy (every connection checked by the SSRF guard). */
 export function agentFor(allowPrivateNetwork: boolean): Agent {
   let agent = agents.get(allowPrivateNetwork);
   if (agent === undefined) {
-    agent = new Agent({ connect: guardedConnector({ allowPrivateNetwork, connectTimeoutMs: CONNECT_TIMEOUT_MS }) });
+    agent = new Agent({ connect: guardedConnect(allowPrivateNetwork) });
     agents.set(allowPrivateNetwork, agent);
   }
   return agent;
@@ -66,7 +71,7 @@ export function agentFor(allowPrivateNetwork: boolean): Agent {
  */
 export function boundedAgent(allowPrivateNetwork: boolean, connectionsFor: (host: string) => number): Agent {
   return new Agent({
-    connect: guardedConnector({ allowPrivateNetwork, connectTimeoutMs: CONNECT_TIMEOUT_MS }),
+    connect: guardedConnect(allowPrivateNetwork),
     factory: (origin, options) => new Pool(origin, { ...options, connections: connectionsFor(new URL(String(origin)).hostname) }),
   });
 }
